@@ -1,0 +1,355 @@
+//! Settings: the embedded `config/default.toml`, then the file named by `SKYBOOK_CONFIG`,
+//! then `SKYBOOK_*` environment variables. Every value is checked here, once, so that a bad
+//! setting stops the start with one line naming it.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer};
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/skybook.db?mode=rwc";
+
+/// A value that must never reach a log line.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The database a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: Secret,
+    pub database_kind: DatabaseKind,
+    pub database_max_connections: u32,
+    pub bind: SocketAddr,
+    pub http_workers: usize,
+    /// Empty: generate one and keep it in `data_dir/jwt.secret`.
+    pub jwt_secret: Secret,
+    pub token_ttl_seconds: u64,
+    pub hold_ttl_seconds: u64,
+    pub sweep_interval_seconds: u64,
+    pub rate_limit_enabled: bool,
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    pub auth_rate_limit_per_minute: u32,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub smtp_url: Secret,
+    pub mail_from: String,
+    pub demo_data: bool,
+    pub data_dir: PathBuf,
+    pub max_pending_bookings: u32,
+    pub log: String,
+}
+
+/// The settings as written, before they are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    #[serde(deserialize_with = "lenient_string")]
+    database_url: String,
+    database_max_connections: u32,
+    #[serde(deserialize_with = "lenient_string")]
+    bind: String,
+    http_workers: usize,
+    #[serde(deserialize_with = "lenient_string")]
+    jwt_secret: String,
+    token_ttl_seconds: u64,
+    hold_ttl_seconds: u64,
+    sweep_interval_seconds: u64,
+    rate_limit_enabled: bool,
+    rate_limit_per_second: u32,
+    rate_limit_burst: u32,
+    auth_rate_limit_per_minute: u32,
+    #[serde(deserialize_with = "lenient_string")]
+    trusted_proxies: String,
+    #[serde(deserialize_with = "lenient_string")]
+    smtp_url: String,
+    #[serde(deserialize_with = "lenient_string")]
+    mail_from: String,
+    demo_data: bool,
+    #[serde(deserialize_with = "lenient_string")]
+    data_dir: String,
+    max_pending_bookings: u32,
+    #[serde(deserialize_with = "lenient_string")]
+    log: String,
+}
+
+/// A bad setting: which one, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {problem}")]
+pub struct SettingsError {
+    pub name: String,
+    pub problem: String,
+}
+
+impl SettingsError {
+    fn new(key: &str, problem: impl Into<String>) -> Self {
+        Self {
+            name: format!("{} (SKYBOOK_{})", key, key.to_uppercase()),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the settings from the embedded defaults, `SKYBOOK_CONFIG` and the environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Ok(path) = std::env::var("SKYBOOK_CONFIG") {
+            if !Path::new(&path).is_file() {
+                return Err(SettingsError {
+                    name: "SKYBOOK_CONFIG".into(),
+                    problem: format!("no such file: {path}"),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        // Only the keys of the defaults come from the environment, so that variables such as
+        // SKYBOOK_CONFIG or the test suite's SKYBOOK_TEST_* are not mistaken for settings.
+        let keys: Vec<String> = default_keys();
+        figment = figment.merge(Env::prefixed("SKYBOOK_").filter(move |k| {
+            keys.iter()
+                .any(|known| k.as_str().eq_ignore_ascii_case(known))
+        }));
+        let raw: RawSettings = figment.extract().map_err(|err| {
+            let key = err.path.join(".");
+            let name = if key.is_empty() {
+                "configuration".to_string()
+            } else {
+                format!("{} (SKYBOOK_{})", key, key.to_uppercase())
+            };
+            SettingsError {
+                name,
+                problem: err.kind.to_string(),
+            }
+        })?;
+        Self::check(raw)
+    }
+
+    /// The defaults alone, ignoring files and environment (tests start from these).
+    pub fn defaults() -> Result<Self, SettingsError> {
+        let raw: RawSettings = Figment::from(Toml::string(DEFAULT_TOML))
+            .extract()
+            .map_err(|err| SettingsError::new("configuration", err.kind.to_string()))?;
+        Self::check(raw)
+    }
+
+    fn check(raw: RawSettings) -> Result<Self, SettingsError> {
+        let data_dir = PathBuf::from(&raw.data_dir);
+        if raw.data_dir.trim().is_empty() {
+            return Err(SettingsError::new("data_dir", "must not be empty"));
+        }
+        let database_url = if raw.database_url == DEFAULT_DATABASE_URL {
+            // The default SQLite file follows `data_dir`.
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("skybook.db").display()
+            )
+        } else {
+            raw.database_url.clone()
+        };
+        let database_kind = database_kind(&database_url).ok_or_else(|| {
+            SettingsError::new(
+                "database_url",
+                "must start with sqlite://, postgres://, postgresql:// or mysql://",
+            )
+        })?;
+        if raw.database_max_connections == 0 {
+            return Err(SettingsError::new(
+                "database_max_connections",
+                "must be at least 1",
+            ));
+        }
+        let bind = raw
+            .bind
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or_else(|| {
+                SettingsError::new("bind", format!("expected HOST:PORT, got {:?}", raw.bind))
+            })?;
+        if !raw.jwt_secret.is_empty() && raw.jwt_secret.len() < 32 {
+            return Err(SettingsError::new(
+                "jwt_secret",
+                "must be at least 32 bytes long (or empty to generate one)",
+            ));
+        }
+        for (key, value) in [
+            ("token_ttl_seconds", raw.token_ttl_seconds),
+            ("hold_ttl_seconds", raw.hold_ttl_seconds),
+            ("sweep_interval_seconds", raw.sweep_interval_seconds),
+            (
+                "rate_limit_per_second",
+                u64::from(raw.rate_limit_per_second),
+            ),
+            ("rate_limit_burst", u64::from(raw.rate_limit_burst)),
+            (
+                "auth_rate_limit_per_minute",
+                u64::from(raw.auth_rate_limit_per_minute),
+            ),
+            ("max_pending_bookings", u64::from(raw.max_pending_bookings)),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::new(key, "must be at least 1"));
+            }
+        }
+        let trusted_proxies = raw
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpAddr>().map_err(|_| {
+                    SettingsError::new("trusted_proxies", format!("{s:?} is not an IP address"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !raw.smtp_url.is_empty()
+            && !(raw.smtp_url.starts_with("smtp://") || raw.smtp_url.starts_with("smtps://"))
+        {
+            return Err(SettingsError::new(
+                "smtp_url",
+                "must start with smtp:// or smtps:// (or be empty)",
+            ));
+        }
+        if raw.mail_from.trim().is_empty() {
+            return Err(SettingsError::new("mail_from", "must not be empty"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&raw.log).is_err() {
+            return Err(SettingsError::new(
+                "log",
+                format!("{:?} is not a tracing filter", raw.log),
+            ));
+        }
+        Ok(Self {
+            database_url: Secret::new(database_url),
+            database_kind,
+            database_max_connections: raw.database_max_connections,
+            bind,
+            http_workers: raw.http_workers,
+            jwt_secret: Secret::new(raw.jwt_secret),
+            token_ttl_seconds: raw.token_ttl_seconds,
+            hold_ttl_seconds: raw.hold_ttl_seconds,
+            sweep_interval_seconds: raw.sweep_interval_seconds,
+            rate_limit_enabled: raw.rate_limit_enabled,
+            rate_limit_per_second: raw.rate_limit_per_second,
+            rate_limit_burst: raw.rate_limit_burst,
+            auth_rate_limit_per_minute: raw.auth_rate_limit_per_minute,
+            trusted_proxies,
+            smtp_url: Secret::new(raw.smtp_url),
+            mail_from: raw.mail_from,
+            demo_data: raw.demo_data,
+            data_dir,
+            max_pending_bookings: raw.max_pending_bookings,
+            log: raw.log,
+        })
+    }
+
+    pub fn jwt_secret_path(&self) -> PathBuf {
+        self.data_dir.join("jwt.secret")
+    }
+}
+
+fn database_kind(url: &str) -> Option<DatabaseKind> {
+    let scheme = url.split_once("://")?.0;
+    match scheme {
+        "sqlite" => Some(DatabaseKind::Sqlite),
+        "postgres" | "postgresql" => Some(DatabaseKind::Postgres),
+        "mysql" | "mariadb" => Some(DatabaseKind::MySql),
+        _ => None,
+    }
+}
+
+fn default_keys() -> Vec<String> {
+    DEFAULT_TOML
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split_once('=').map(|(key, _)| key.trim().to_string()))
+        .filter(|key| !key.is_empty())
+        .collect()
+}
+
+/// Environment values arrive untyped: `SKYBOOK_JWT_SECRET=1234…` parses as a number, which
+/// is still meant as text.
+fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        Text(String),
+        Unsigned(u64),
+        Signed(i64),
+        Float(f64),
+        Flag(bool),
+    }
+    Ok(match Lenient::deserialize(deserializer)? {
+        Lenient::Text(s) => s,
+        Lenient::Unsigned(n) => n.to_string(),
+        Lenient::Signed(n) => n.to_string(),
+        Lenient::Float(n) => n.to_string(),
+        Lenient::Flag(b) => b.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_defaults_are_valid() {
+        let settings = Settings::defaults().expect("defaults load");
+        assert_eq!(settings.bind.port(), 8080);
+        assert_eq!(settings.hold_ttl_seconds, 600);
+        assert_eq!(settings.database_kind, DatabaseKind::Sqlite);
+        assert!(settings.database_url.expose().contains("data/skybook.db"));
+    }
+
+    #[test]
+    fn every_default_key_is_found() {
+        let keys = default_keys();
+        assert!(keys.contains(&"database_url".to_string()));
+        assert!(keys.contains(&"max_pending_bookings".to_string()));
+        assert_eq!(keys.len(), 20, "{keys:?}");
+    }
+
+    #[test]
+    fn database_kinds_follow_the_scheme() {
+        assert_eq!(database_kind("sqlite://x.db"), Some(DatabaseKind::Sqlite));
+        assert_eq!(
+            database_kind("postgres://h/db"),
+            Some(DatabaseKind::Postgres)
+        );
+        assert_eq!(database_kind("mysql://h/db"), Some(DatabaseKind::MySql));
+        assert_eq!(database_kind("redis://h"), None);
+        assert_eq!(database_kind("nonsense"), None);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let secret = Secret::new("hunter2");
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,76 @@
+//! The OpenAPI document, generated from the handlers' annotations, and the offline Swagger UI.
+
+use actix_web::{get, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{catalog, identity};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    identity::sign_up,
+    identity::sign_in,
+    identity::me,
+    identity::set_role,
+    catalog::list_cities,
+    catalog::get_city,
+    catalog::create_city,
+    catalog::update_city,
+    catalog::delete_city,
+    catalog::list_airports,
+    catalog::get_airport,
+    catalog::create_airport,
+    catalog::update_airport,
+    catalog::delete_airport,
+    catalog::list_airplanes,
+    catalog::get_airplane,
+    catalog::create_airplane,
+    catalog::update_airplane,
+    catalog::delete_airplane,
+    catalog::search_flights,
+    catalog::get_flight,
+    catalog::flight_seats,
+    catalog::create_flight,
+    catalog::update_flight,
+    catalog::delete_flight,
+))]
+struct V1;
+
+/// Operations marked `security(("bearer" = ["admin"]))` are admin-only; the test suite walks
+/// this document to check that each of them refuses anonymous and customer callers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Skybook API", description = "Flight search, seat maps, bookings and payments."),
+    nest((path = "/api/v1", api = V1)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "identity", description = "Accounts, tokens and roles"),
+        (name = "catalog", description = "Cities, airports, airplanes, flights and search"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `/api/docs` without the trailing slash, where Swagger UI's relative asset paths break.
+#[get("/api/docs")]
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/api/docs/"))
+        .finish()
+}

@@ -1,0 +1,85 @@
+//! Who is calling: `AuthUser` for any signed-in user, `AdminUser` for admins. The role is read
+//! from the database on every request, so a demoted admin loses admin rights at once.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+
+use crate::error::AppError;
+use crate::models::identity::{user, Role};
+use crate::services::identity::find_user;
+use crate::state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i32,
+    pub role: Role,
+    pub user: user::Model,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return None;
+    }
+    Some(token.trim().to_string())
+}
+
+async fn authenticate(
+    state: Option<web::Data<AppState>>,
+    token: Option<String>,
+) -> Result<AuthUser, AppError> {
+    let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+    let token = token.ok_or(AppError::Unauthorized)?;
+    let user_id = state.tokens.verify(&token).ok_or(AppError::Unauthorized)?;
+    let user = find_user(&state.db, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| anyhow::anyhow!("user {} has an unknown role", user.id))?;
+    Ok(AuthUser {
+        id: user.id,
+        role,
+        user,
+    })
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(authenticate(state, token))
+    }
+}
+
+impl FromRequest for AdminUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let user = authenticate(state, token).await?;
+            if !user.is_admin() {
+                return Err(AppError::Forbidden);
+            }
+            Ok(AdminUser(user))
+        })
+    }
+}

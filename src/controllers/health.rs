@@ -1,0 +1,19 @@
+use actix_web::{get, web, HttpResponse};
+use serde_json::json;
+
+use crate::state::AppState;
+
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "live"}))
+}
+
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    if state.db.ping().await {
+        HttpResponse::Ok().json(json!({"status": "ready"}))
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "unavailable", "database": "down"}))
+    }
+}

@@ -1,0 +1,131 @@
+//! Sign-up, sign-in, the caller's own account, and role changes by admins.
+
+use actix_web::{get, post, put, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::extractors::{AdminUser, AuthUser};
+use crate::error::{AppError, Validator};
+use crate::models::identity::{Email, Role};
+use crate::services::identity::{self, parse_person_name, Password, UserForSignup};
+use crate::state::AppState;
+use crate::views::identity::{SignInView, UserView};
+use crate::views::ProblemView;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUpBody {
+    #[schema(example = "asha@example.com")]
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    pub name: String,
+}
+
+impl TryFrom<SignUpBody> for UserForSignup {
+    type Error = AppError;
+
+    fn try_from(body: SignUpBody) -> Result<Self, AppError> {
+        let mut v = Validator::new();
+        let email = v.check("email", Email::parse(&body.email));
+        let password = v.check("password", Password::parse(body.password));
+        let name = v.check("name", parse_person_name(&body.name));
+        v.finish()?;
+        match (email, password, name) {
+            (Some(email), Some(password), Some(name)) => Ok(UserForSignup {
+                email,
+                password,
+                name,
+            }),
+            _ => Err(anyhow::anyhow!("validated sign-up lost a field").into()),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInBody {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    #[schema(example = "admin")]
+    pub role: String,
+}
+
+#[utoipa::path(
+    tag = "identity",
+    path = "/auth/signup",
+    request_body = SignUpBody,
+    responses(
+        (status = 201, body = UserView),
+        (status = 409, description = "email_taken", body = ProblemView),
+        (status = 422, description = "validation_failed", body = ProblemView),
+    )
+)]
+#[post("/signup")]
+pub async fn sign_up(
+    state: web::Data<AppState>,
+    body: web::Json<SignUpBody>,
+) -> Result<HttpResponse, AppError> {
+    let new = UserForSignup::try_from(body.into_inner())?;
+    let user = identity::sign_up(&state.db, new).await?;
+    Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+#[utoipa::path(
+    tag = "identity",
+    path = "/auth/signin",
+    request_body = SignInBody,
+    responses(
+        (status = 200, body = SignInView),
+        (status = 401, description = "unknown email or wrong password", body = ProblemView),
+    )
+)]
+#[post("/signin")]
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    body: web::Json<SignInBody>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let signed_in = identity::sign_in(&state.db, &state.tokens, &body.email, body.password).await?;
+    Ok(HttpResponse::Ok().json(SignInView::from(signed_in)))
+}
+
+#[utoipa::path(
+    tag = "identity",
+    responses((status = 200, body = UserView), (status = 401, body = ProblemView)),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn me(user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(UserView::from(user.user))
+}
+
+#[utoipa::path(
+    tag = "identity",
+    params(("id" = i32, Path, description = "user id")),
+    request_body = RoleBody,
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ProblemView),
+        (status = 403, body = ProblemView),
+        (status = 404, body = ProblemView),
+    ),
+    security(("bearer" = ["admin"]))
+)]
+#[put("/admin/users/{id}/role")]
+pub async fn set_role(
+    _admin: AdminUser,
+    state: web::Data<AppState>,
+    id: web::Path<i32>,
+    body: web::Json<RoleBody>,
+) -> Result<HttpResponse, AppError> {
+    let role = Role::parse(&body.role)
+        .ok_or_else(|| AppError::field("role", "must be admin or customer"))?;
+    let user = identity::set_role(&state.db, id.into_inner(), role).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}

@@ -1,0 +1,96 @@
+//! Thin HTTP handlers: extract, parse, authorise, call one service, render a view.
+//! `configure_api` is the route table of `/api/v1`.
+
+pub mod catalog;
+pub mod docs;
+pub mod extractors;
+pub mod health;
+pub mod identity;
+
+use actix_governor::{Governor, GovernorConfig, GovernorConfigBuilder};
+use actix_web::middleware::Condition;
+use actix_web::web;
+
+use crate::config::Settings;
+use crate::web::client_ip::ClientIp;
+
+/// The two rate limiters, built once so that every worker shares their counters.
+#[derive(Clone)]
+pub struct RateLimits {
+    pub enabled: bool,
+    pub general: GovernorConfig<
+        ClientIp,
+        actix_governor::governor::middleware::NoOpMiddleware<
+            actix_governor::governor::clock::QuantaInstant,
+        >,
+    >,
+    pub auth: GovernorConfig<
+        ClientIp,
+        actix_governor::governor::middleware::NoOpMiddleware<
+            actix_governor::governor::clock::QuantaInstant,
+        >,
+    >,
+}
+
+impl RateLimits {
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let clients = ClientIp::new(settings.trusted_proxies.clone());
+        let general = GovernorConfigBuilder::default()
+            .requests_per_second(u64::from(settings.rate_limit_per_second))
+            .burst_size(settings.rate_limit_burst)
+            .key_extractor(clients.clone())
+            .finish()
+            .ok_or_else(|| anyhow::anyhow!("invalid general rate limit"))?;
+        let auth = GovernorConfigBuilder::default()
+            .requests_per_minute(u64::from(settings.auth_rate_limit_per_minute))
+            .burst_size(settings.auth_rate_limit_per_minute)
+            .key_extractor(clients)
+            .finish()
+            .ok_or_else(|| anyhow::anyhow!("invalid sign-in rate limit"))?;
+        Ok(Self {
+            enabled: settings.rate_limit_enabled,
+            general,
+            auth,
+        })
+    }
+}
+
+pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
+    cfg.service(
+        web::scope("/api/v1")
+            .wrap(Condition::new(
+                limits.enabled,
+                Governor::new(&limits.general),
+            ))
+            .service(
+                // Sign-in and sign-up share one budget per client.
+                web::scope("/auth")
+                    .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
+                    .service(identity::sign_up)
+                    .service(identity::sign_in),
+            )
+            .service(identity::me)
+            .service(identity::set_role)
+            .service(catalog::list_cities)
+            .service(catalog::get_city)
+            .service(catalog::create_city)
+            .service(catalog::update_city)
+            .service(catalog::delete_city)
+            .service(catalog::list_airports)
+            .service(catalog::get_airport)
+            .service(catalog::create_airport)
+            .service(catalog::update_airport)
+            .service(catalog::delete_airport)
+            .service(catalog::list_airplanes)
+            .service(catalog::get_airplane)
+            .service(catalog::create_airplane)
+            .service(catalog::update_airplane)
+            .service(catalog::delete_airplane)
+            .service(catalog::search_flights)
+            .service(catalog::get_flight)
+            .service(catalog::flight_seats)
+            .service(catalog::create_flight)
+            .service(catalog::update_flight)
+            .service(catalog::delete_flight),
+    );
+}

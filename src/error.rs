@@ -1,0 +1,221 @@
+//! The one error type services return, and its rendering as `application/problem+json`
+//! (RFC 9457) with a stable `code`. Unexpected failures are logged in full and answered with
+//! a 500 that says nothing internal.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One rule broken by one field of the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("email already registered")]
+    EmailTaken,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("rate limited")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation_failed",
+            AppError::Malformed(_) => "malformed_request",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::EmailTaken => "email_taken",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Unexpected(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "The request breaks a validation rule",
+            AppError::Malformed(_) => "The request could not be read",
+            AppError::Unauthorized => "Authentication required",
+            AppError::Forbidden => "Not allowed",
+            AppError::NotFound => "Not found",
+            AppError::Conflict(_) => "Conflict with the current state",
+            AppError::EmailTaken => "Email already registered",
+            AppError::PayloadTooLarge => "Payload too large",
+            AppError::RateLimited { .. } => "Too many requests",
+            AppError::Unexpected(_) => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            AppError::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("invalid field(s): {}", fields.join(", "))
+            }
+            AppError::Malformed(why) => why.clone(),
+            AppError::Unauthorized => "a valid bearer token is required".into(),
+            AppError::Forbidden => "your role does not allow this".into(),
+            AppError::NotFound => "no such resource".into(),
+            AppError::Conflict(why) => why.clone(),
+            AppError::EmailTaken => "an account with this email already exists".into(),
+            AppError::PayloadTooLarge => "the body is larger than 64 KiB".into(),
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => format!("retry in {retry_after_seconds} s"),
+            AppError::Unexpected(_) => "something went wrong on our side".into(),
+        }
+    }
+
+    /// The problem document, shared by the API and (as data) the website's error page.
+    pub fn problem(&self) -> Value {
+        let status = self.status_code();
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            format!("urn:skybook:problem:{}", self.code()).into(),
+        );
+        body.insert("title".into(), self.title().into());
+        body.insert("status".into(), status.as_u16().into());
+        body.insert("detail".into(), self.detail().into());
+        body.insert("code".into(), self.code().into());
+        if let AppError::Validation(errors) = self {
+            body.insert(
+                "errors".into(),
+                serde_json::to_value(errors).unwrap_or_default(),
+            );
+        }
+        Value::Object(body)
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Unexpected(anyhow::Error::new(err).context("database error"))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Malformed(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) | AppError::EmailTaken => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Unexpected(err) = self {
+            tracing::error!(error = ?err, "request failed unexpectedly");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if let AppError::Unauthorized = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let AppError::RateLimited {
+            retry_after_seconds,
+        } = self
+        {
+            response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+        }
+        response.body(self.problem().to_string())
+    }
+}
+
+/// Collects field errors so that one answer names every broken field.
+#[derive(Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the value, or records why the field is wrong.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.errors.push(FieldError::new(field, message));
+                None
+            }
+        }
+    }
+
+    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_carry_status_code_and_errors() {
+        let problem = AppError::field("email", "must be a valid email address").problem();
+        assert_eq!(problem["status"], 422);
+        assert_eq!(problem["code"], "validation_failed");
+        assert_eq!(problem["errors"][0]["field"], "email");
+    }
+
+    #[test]
+    fn internal_errors_leak_nothing() {
+        let err = AppError::Unexpected(anyhow::anyhow!("password=hunter2 in table users"));
+        let body = err.problem().to_string();
+        assert!(!body.contains("hunter2"));
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -1,0 +1,115 @@
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use skybook::config::Settings;
+use skybook::models::identity::Email;
+use skybook::services::catalog::demo;
+use skybook::services::identity::{self, AdminCreated, Password};
+use skybook::startup::{prepare_database, Application};
+
+#[derive(Parser)]
+#[command(
+    name = "skybook",
+    version,
+    about = "Flight reservations: API, website and jobs in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, seed the demo catalog if empty, and serve (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Insert the demo catalog (idempotent).
+    SeedDemo,
+    /// Create an admin, or promote an existing user; the password is read from stdin.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// A bad setting is exit code 2, as for a bad command line.
+const EXIT_BAD_SETTING: u8 = 2;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("skybook: {err}");
+            return ExitCode::from(EXIT_BAD_SETTING);
+        }
+    };
+    skybook::telemetry::init(&settings.log);
+    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("skybook: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            let bind = app.state().settings.bind;
+            println!("listening on http://{}:{}", bind.ip(), app.port());
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            prepare_database(&settings).await?.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let db = prepare_database(&settings).await?;
+            let summary = demo::seed(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "demo catalog: {} cities, {} airports, {} airplanes, {} flights added",
+                summary.cities, summary.airports, summary.airplanes, summary.flights
+            );
+            db.close().await;
+            Ok(())
+        }
+        Command::CreateAdmin { email, .. } => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            // One trailing newline is what `echo` or a here-string adds.
+            if password.ends_with('\n') {
+                password.pop();
+                if password.ends_with('\r') {
+                    password.pop();
+                }
+            }
+            let password =
+                Password::parse(password).map_err(|e| anyhow::anyhow!("password {e}"))?;
+            let db = prepare_database(&settings).await?;
+            match identity::create_admin(&db, email, password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                AdminCreated::Created(user) => {
+                    println!("created admin {} (id {})", user.email, user.id)
+                }
+                AdminCreated::Promoted(user) => println!(
+                    "promoted {} (id {}) to admin; password unchanged",
+                    user.email, user.id
+                ),
+            }
+            db.close().await;
+            Ok(())
+        }
+    }
+}

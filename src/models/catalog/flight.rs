@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+/// Times are stored as UTC without a zone (one column type that means the same on all three
+/// databases); `departure_local_date` is the departure's date at the departure airport.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "flights")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub flight_number: String,
+    pub airplane_id: i32,
+    pub departure_airport_id: i32,
+    pub arrival_airport_id: i32,
+    pub departure_time: DateTime,
+    pub arrival_time: DateTime,
+    pub departure_local_date: Date,
+    pub price_economy: i64,
+    pub price_business: i64,
+    pub currency: String,
+    pub seats_total: i32,
+    pub seats_available: i32,
+    pub created_at: DateTime,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

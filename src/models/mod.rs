@@ -1,0 +1,5 @@
+//! sea-orm entities, the validated newtypes they are written from, and single-entity queries,
+//! one module per bounded context.
+
+pub mod catalog;
+pub mod identity;

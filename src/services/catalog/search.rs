@@ -1,0 +1,117 @@
+//! Flight search: route, the departure's local date, free seats and price, in one indexed
+//! query plus its count.
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Expr, Order, Query};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+
+use super::flights::{details_select, join_airports, FlightDetails};
+use crate::db::Database;
+use crate::error::AppError;
+use crate::models::catalog::{airport, flight, IataCode};
+use crate::services::pagination::{Page, PageRequest};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchSort {
+    PriceAscending,
+    PriceDescending,
+    #[default]
+    DepartureAscending,
+    DepartureDescending,
+}
+
+impl SearchSort {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        match input {
+            "price" => Ok(Self::PriceAscending),
+            "-price" => Ok(Self::PriceDescending),
+            "departure_time" => Ok(Self::DepartureAscending),
+            "-departure_time" => Ok(Self::DepartureDescending),
+            _ => Err("must be one of price, -price, departure_time, -departure_time".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FlightSearch {
+    pub from: Option<IataCode>,
+    pub to: Option<IataCode>,
+    /// The departure's local date at the departure airport.
+    pub date: Option<NaiveDate>,
+    pub passengers: Option<i32>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub sort: SearchSort,
+    pub page: PageRequest,
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    total: i64,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDetails>, AppError> {
+    let mut rows = details_select();
+    let mut count = Query::select();
+    count
+        .expr_as(
+            Expr::col((flight::Entity, flight::Column::Id)).count(),
+            Alias::new("total"),
+        )
+        .from(flight::Entity);
+    join_airports(&mut count);
+
+    for select in [&mut rows, &mut count] {
+        if let Some(from) = &query.from {
+            select
+                .and_where(Expr::col((Alias::new("dep"), airport::Column::Code)).eq(from.as_str()));
+        }
+        if let Some(to) = &query.to {
+            select.and_where(Expr::col((Alias::new("arr"), airport::Column::Code)).eq(to.as_str()));
+        }
+        if let Some(date) = query.date {
+            select.and_where(
+                Expr::col((flight::Entity, flight::Column::DepartureLocalDate)).eq(date),
+            );
+        }
+        if let Some(passengers) = query.passengers {
+            select.and_where(
+                Expr::col((flight::Entity, flight::Column::SeatsAvailable)).gte(passengers),
+            );
+        }
+        if let Some(min) = query.min_price {
+            select.and_where(Expr::col((flight::Entity, flight::Column::PriceEconomy)).gte(min));
+        }
+        if let Some(max) = query.max_price {
+            select.and_where(Expr::col((flight::Entity, flight::Column::PriceEconomy)).lte(max));
+        }
+    }
+
+    let (column, order) = match query.sort {
+        SearchSort::PriceAscending => (flight::Column::PriceEconomy, Order::Asc),
+        SearchSort::PriceDescending => (flight::Column::PriceEconomy, Order::Desc),
+        SearchSort::DepartureAscending => (flight::Column::DepartureTime, Order::Asc),
+        SearchSort::DepartureDescending => (flight::Column::DepartureTime, Order::Desc),
+    };
+    rows.order_by((flight::Entity, column), order.clone())
+        // A stable tie-break keeps pages from overlapping.
+        .order_by((flight::Entity, flight::Column::Id), order)
+        .limit(query.page.per_page)
+        .offset(query.page.offset());
+
+    let backend = db.reader.get_database_backend();
+    let total = Count::find_by_statement(backend.build(&count))
+        .one(&db.reader)
+        .await?
+        .map(|c| c.total)
+        .unwrap_or(0);
+    let items = FlightDetails::find_by_statement(backend.build(&rows))
+        .all(&db.reader)
+        .await?;
+    Ok(Page {
+        items,
+        request: query.page,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}

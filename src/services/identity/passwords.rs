@@ -1,0 +1,88 @@
+//! Argon2id hashing, always on a blocking thread: one hash takes tens of milliseconds of CPU
+//! and would stall every request sharing the async worker.
+
+use std::sync::OnceLock;
+
+use anyhow::Context;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
+fn hasher() -> anyhow::Result<Argon2<'static>> {
+    let params =
+        Params::new(19_456, 2, 1, None).map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        let hash = hasher()?
+            .hash_password(password.as_bytes())
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+        Ok(hash.to_string())
+    })
+    .await
+    .context("hashing task failed")?
+}
+
+/// Checks `password` against `stored`; with no stored hash (unknown email), checks it against
+/// a dummy hash so that the answer takes as long as for a real account.
+pub async fn verify_password(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        let real = stored.is_some();
+        let phc = match stored {
+            Some(hash) => hash,
+            None => dummy_hash()?.to_string(),
+        };
+        let parsed =
+            PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("bad stored hash: {e}"))?;
+        let matches = hasher()?
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        Ok(real && matches)
+    })
+    .await
+    .context("verification task failed")?
+}
+
+fn dummy_hash() -> anyhow::Result<&'static str> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash);
+    }
+    let hash = hasher()?
+        .hash_password(b"dummy password for unknown accounts")
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?
+        .to_string();
+    Ok(DUMMY.get_or_init(|| hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let hash = hash_password("correct horse".into()).await.unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_password("correct horse".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!verify_password("wrong horse".into(), Some(hash))
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_never_verifies() {
+        assert!(
+            !verify_password("dummy password for unknown accounts".into(), None)
+                .await
+                .unwrap()
+        );
+    }
+}

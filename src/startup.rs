@@ -1,0 +1,164 @@
+//! Building the application: database, migrations, demo data, secrets and the HTTP server.
+//! Tests and `main` use the same builder; tests bind port 0.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::controllers::{self, docs::ApiDoc, RateLimits};
+use crate::db::Database;
+use crate::error::AppError;
+use crate::services::catalog::demo;
+use crate::services::identity::TokenKeys;
+use crate::state::AppState;
+use crate::web::{input, request_id};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+/// Connects and applies pending migrations (what `skybook migrate` does).
+pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
+    let db = Database::connect(settings).await?;
+    Migrator::up(&db.writer, None)
+        .await
+        .context("migrations failed")?;
+    Ok(db)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = prepare_database(&settings).await?;
+        if settings.demo_data && !demo::has_flights(&db).await.map_err(anyhow_of)? {
+            let summary = demo::seed(&db).await.map_err(anyhow_of)?;
+            tracing::info!(?summary, "seeded the demo catalog");
+        }
+        let secret = jwt_secret(&settings)?;
+        let state = AppState {
+            db,
+            tokens: TokenKeys::new(&secret, settings.token_ttl_seconds),
+            settings: Arc::new(settings),
+        };
+        let limits = RateLimits::new(&state.settings)?;
+        let listener = TcpListener::bind(state.settings.bind)
+            .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let workers = match state.settings.http_workers {
+            0 => std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
+            n => n,
+        };
+        let app_state = web::Data::new(state.clone());
+        let openapi = ApiDoc::openapi();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(input::json_config())
+                .app_data(input::path_config())
+                .app_data(input::query_config())
+                .configure(|cfg| controllers::configure_api(cfg, &limits))
+                .service(controllers::health::live)
+                .service(controllers::health::ready)
+                .service(controllers::docs::docs_redirect)
+                .service(
+                    SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()),
+                )
+                .default_service(web::to(not_found))
+                .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(request_id::middleware))
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM (or a stop through the server handle), draining requests.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let db = self.state.db.clone();
+        self.server.await.context("HTTP server failed")?;
+        db.close().await;
+        Ok(())
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+fn anyhow_of(err: AppError) -> anyhow::Error {
+    anyhow::anyhow!("{err}")
+}
+
+/// The configured secret, or the one kept in `data_dir/jwt.secret`, created on first start.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if !settings.jwt_secret.expose().is_empty() {
+        return Ok(settings.jwt_secret.expose().as_bytes().to_vec());
+    }
+    let path = settings.jwt_secret_path();
+    if path.exists() {
+        let secret = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let secret = secret.trim();
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "{} holds fewer than 32 bytes",
+            path.display()
+        );
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let secret: String = rand::rngs::OsRng
+        .sample_iter(&Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect();
+    write_private(&path, &secret)?;
+    tracing::warn!(
+        path = %path.display(),
+        "SKYBOOK_JWT_SECRET is not set: generated a signing secret and kept it in this file"
+    );
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Cross-cutting HTTP plumbing shared by the API and the website: request ids, client
+//! addresses and rate limits, and how malformed input becomes a problem document.
+
+pub mod client_ip;
+pub mod input;
+pub mod request_id;
