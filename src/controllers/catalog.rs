@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extractors::AdminUser;
+use super::extractors::{AdminUser, Guarded};
 use crate::clock;
 use crate::error::{AppError, Validator};
 use crate::models::catalog::{CountryCode, Currency, FlightNumber, IataCode, Money, SeatLayout};
@@ -122,9 +122,8 @@ pub async fn get_city(
     security(("bearer" = ["admin"])))]
 #[post("/cities")]
 pub async fn create_city(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<CityBody>>,
     state: web::Data<AppState>,
-    body: web::Json<CityBody>,
 ) -> Result<HttpResponse, AppError> {
     let city = cities::create(&state.db, body.into_inner().try_into()?).await?;
     Ok(HttpResponse::Created().json(CityView::from(city)))
@@ -135,10 +134,9 @@ pub async fn create_city(
     security(("bearer" = ["admin"])))]
 #[patch("/cities/{id}")]
 pub async fn update_city(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<CityPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
-    body: web::Json<CityPatch>,
 ) -> Result<HttpResponse, AppError> {
     let city = cities::update(&state.db, *id, body.into_inner().try_into()?).await?;
     Ok(HttpResponse::Ok().json(CityView::from(city)))
@@ -239,9 +237,8 @@ pub async fn get_airport(
     security(("bearer" = ["admin"])))]
 #[post("/airports")]
 pub async fn create_airport(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirportBody>>,
     state: web::Data<AppState>,
-    body: web::Json<AirportBody>,
 ) -> Result<HttpResponse, AppError> {
     let airport = airports::create(&state.db, body.into_inner().try_into()?).await?;
     Ok(HttpResponse::Created().json(AirportView::from(airport)))
@@ -252,10 +249,9 @@ pub async fn create_airport(
     security(("bearer" = ["admin"])))]
 #[patch("/airports/{id}")]
 pub async fn update_airport(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirportPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
-    body: web::Json<AirportPatch>,
 ) -> Result<HttpResponse, AppError> {
     let airport = airports::update(&state.db, *id, body.into_inner().try_into()?).await?;
     Ok(HttpResponse::Ok().json(AirportView::from(airport)))
@@ -363,9 +359,8 @@ pub async fn get_airplane(
     security(("bearer" = ["admin"])))]
 #[post("/airplanes")]
 pub async fn create_airplane(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirplaneBody>>,
     state: web::Data<AppState>,
-    body: web::Json<AirplaneBody>,
 ) -> Result<HttpResponse, AppError> {
     let airplane = airplanes::create(&state.db, body.into_inner().try_into()?).await?;
     Ok(HttpResponse::Created().json(AirplaneView::from(airplane)))
@@ -376,10 +371,9 @@ pub async fn create_airplane(
     security(("bearer" = ["admin"])))]
 #[patch("/airplanes/{id}")]
 pub async fn update_airplane(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirplanePatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
-    body: web::Json<AirplanePatch>,
 ) -> Result<HttpResponse, AppError> {
     let airplane = airplanes::update(&state.db, *id, body.into_inner().try_into()?).await?;
     Ok(HttpResponse::Ok().json(AirplaneView::from(airplane)))
@@ -632,9 +626,8 @@ pub async fn flight_seats(
     security(("bearer" = ["admin"])))]
 #[post("/flights")]
 pub async fn create_flight(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<FlightBody>>,
     state: web::Data<AppState>,
-    body: web::Json<FlightBody>,
 ) -> Result<HttpResponse, AppError> {
     let flight = flights::create(&state.db, body.into_inner().try_into()?).await?;
     Ok(HttpResponse::Created().json(FlightView::from(flight)))
@@ -645,10 +638,9 @@ pub async fn create_flight(
     security(("bearer" = ["admin"])))]
 #[patch("/flights/{id}")]
 pub async fn update_flight(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<FlightPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
-    body: web::Json<FlightPatch>,
 ) -> Result<HttpResponse, AppError> {
     let flight = flights::update(&state.db, *id, body.into_inner().try_into()?).await?;
     Ok(HttpResponse::Ok().json(FlightView::from(flight)))

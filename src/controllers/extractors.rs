@@ -83,3 +83,31 @@ impl FromRequest for AdminUser {
         })
     }
 }
+
+/// The caller `C`, checked before `T` (usually the JSON body) is read. Actix runs a handler's
+/// extractors concurrently and answers with whichever fails first; this makes a refused caller
+/// a 401/403 whatever the body holds.
+pub struct Guarded<C, T>(pub C, pub T);
+
+impl<C, T> FromRequest for Guarded<C, T>
+where
+    C: FromRequest + 'static,
+    T: FromRequest + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let caller = C::from_request(&req, &mut Payload::None)
+                .await
+                .map_err(Into::into)?;
+            let inner = T::from_request(&req, &mut payload)
+                .await
+                .map_err(Into::into)?;
+            Ok(Guarded(caller, inner))
+        })
+    }
+}

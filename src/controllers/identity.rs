@@ -4,7 +4,7 @@ use actix_web::{get, post, put, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extractors::{AdminUser, AuthUser};
+use super::extractors::{AdminUser, AuthUser, Guarded};
 use crate::error::{AppError, Validator};
 use crate::models::identity::{Email, Role};
 use crate::services::identity::{self, parse_person_name, Password, UserForSignup};
@@ -119,10 +119,9 @@ pub async fn me(user: AuthUser) -> HttpResponse {
 )]
 #[put("/admin/users/{id}/role")]
 pub async fn set_role(
-    _admin: AdminUser,
+    Guarded(_admin, body): Guarded<AdminUser, web::Json<RoleBody>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
-    body: web::Json<RoleBody>,
 ) -> Result<HttpResponse, AppError> {
     let role = Role::parse(&body.role)
         .ok_or_else(|| AppError::field("role", "must be admin or customer"))?;
