@@ -228,9 +228,10 @@ impl Settings {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if !raw.smtp_url.is_empty()
-            && !(raw.smtp_url.starts_with("smtp://") || raw.smtp_url.starts_with("smtps://"))
-        {
+        let smtp_scheme_ok = ["smtp://", "smtps://"]
+            .iter()
+            .any(|scheme| raw.smtp_url.starts_with(scheme));
+        if !raw.smtp_url.is_empty() && !smtp_scheme_ok {
             return Err(SettingsError::new(
                 "smtp_url",
                 "must start with smtp:// or smtps:// (or be empty)",
