@@ -6,9 +6,9 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/skybook.db?mode=rwc";
@@ -69,13 +69,10 @@ pub struct Settings {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSettings {
-    #[serde(deserialize_with = "lenient_string")]
     database_url: String,
     database_max_connections: u32,
-    #[serde(deserialize_with = "lenient_string")]
     bind: String,
     http_workers: usize,
-    #[serde(deserialize_with = "lenient_string")]
     jwt_secret: String,
     token_ttl_seconds: u64,
     hold_ttl_seconds: u64,
@@ -84,17 +81,12 @@ struct RawSettings {
     rate_limit_per_second: u32,
     rate_limit_burst: u32,
     auth_rate_limit_per_minute: u32,
-    #[serde(deserialize_with = "lenient_string")]
     trusted_proxies: String,
-    #[serde(deserialize_with = "lenient_string")]
     smtp_url: String,
-    #[serde(deserialize_with = "lenient_string")]
     mail_from: String,
     demo_data: bool,
-    #[serde(deserialize_with = "lenient_string")]
     data_dir: String,
     max_pending_bookings: u32,
-    #[serde(deserialize_with = "lenient_string")]
     log: String,
 }
 
@@ -130,21 +122,29 @@ impl Settings {
         }
         // Only the keys of the defaults come from the environment, so that variables such as
         // SKYBOOK_CONFIG or the test suite's SKYBOOK_TEST_* are not mistaken for settings.
-        let keys: Vec<String> = default_keys();
-        figment = figment.merge(Env::prefixed("SKYBOOK_").filter(move |k| {
-            keys.iter()
-                .any(|known| k.as_str().eq_ignore_ascii_case(known))
-        }));
+        // Text settings are taken verbatim (a secret of digits stays text); the others are
+        // parsed as TOML values.
+        let (text_keys, typed_keys) = default_keys_by_kind();
+        let typed: Vec<&str> = typed_keys.iter().map(String::as_str).collect();
+        figment = figment.merge(Env::prefixed("SKYBOOK_").only(&typed));
+        for key in text_keys {
+            if let Ok(value) = std::env::var(format!("SKYBOOK_{}", key.to_uppercase())) {
+                figment = figment.merge(Serialized::default(&key, value));
+            }
+        }
+        let config_file = std::env::var("SKYBOOK_CONFIG").ok();
         let raw: RawSettings = figment.extract().map_err(|err| {
             let key = err.path.join(".");
-            let name = if key.is_empty() {
-                "configuration".to_string()
-            } else {
-                format!("{} (SKYBOOK_{})", key, key.to_uppercase())
-            };
-            SettingsError {
-                name,
-                problem: err.kind.to_string(),
+            // Parse errors span several lines; the contract is one line.
+            let problem = err.kind.to_string().replace('\n', " ");
+            let problem = problem.split_whitespace().collect::<Vec<_>>().join(" ");
+            match (key.is_empty(), &config_file) {
+                (false, _) => SettingsError::new(&key, problem),
+                (true, Some(path)) => SettingsError {
+                    name: format!("SKYBOOK_CONFIG ({path})"),
+                    problem,
+                },
+                (true, None) => SettingsError::new("configuration", problem),
             }
         })?;
         Self::check(raw)
@@ -237,8 +237,17 @@ impl Settings {
                 "must start with smtp:// or smtps:// (or be empty)",
             ));
         }
-        if raw.mail_from.trim().is_empty() {
-            return Err(SettingsError::new("mail_from", "must not be empty"));
+        if !raw.mail_from.contains('@') {
+            return Err(SettingsError::new(
+                "mail_from",
+                "must be an email address, e.g. Skybook <no-reply@example.com>",
+            ));
+        }
+        if raw.http_workers > 256 {
+            return Err(SettingsError::new(
+                "http_workers",
+                "must be from 0 (one per core) to 256",
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&raw.log).is_err() {
             return Err(SettingsError::new(
@@ -294,24 +303,14 @@ fn default_keys() -> Vec<String> {
         .collect()
 }
 
-/// Environment values arrive untyped: `SKYBOOK_JWT_SECRET=1234…` parses as a number, which
-/// is still meant as text.
-fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Lenient {
-        Text(String),
-        Unsigned(u64),
-        Signed(i64),
-        Float(f64),
-        Flag(bool),
-    }
-    Ok(match Lenient::deserialize(deserializer)? {
-        Lenient::Text(s) => s,
-        Lenient::Unsigned(n) => n.to_string(),
-        Lenient::Signed(n) => n.to_string(),
-        Lenient::Float(n) => n.to_string(),
-        Lenient::Flag(b) => b.to_string(),
+/// The keys of the defaults, split into those whose value is text and the others.
+fn default_keys_by_kind() -> (Vec<String>, Vec<String>) {
+    let defaults = Figment::from(Toml::string(DEFAULT_TOML));
+    default_keys().into_iter().partition(|key| {
+        matches!(
+            defaults.find_value(key),
+            Ok(figment::value::Value::String(..))
+        )
     })
 }
 
@@ -334,6 +333,15 @@ mod tests {
         assert!(keys.contains(&"database_url".to_string()));
         assert!(keys.contains(&"max_pending_bookings".to_string()));
         assert_eq!(keys.len(), 20, "{keys:?}");
+    }
+
+    #[test]
+    fn text_and_typed_keys_are_told_apart() {
+        let (text, typed) = default_keys_by_kind();
+        assert!(text.contains(&"jwt_secret".to_string()));
+        assert!(text.contains(&"bind".to_string()));
+        assert!(typed.contains(&"hold_ttl_seconds".to_string()));
+        assert!(typed.contains(&"rate_limit_enabled".to_string()));
     }
 
     #[test]

@@ -374,6 +374,17 @@ async fn a_bad_setting_stops_the_start_with_one_line_and_exit_code_2() {
         "hold_ttl_seconds",
     );
 
+    // A file that is not TOML at all: still one line, naming the file.
+    let config = sandbox.write_config("broken.toml", "hold_ttl_seconds = = 5\n[[[\n");
+    let mut command = sandbox.command(&["serve"]);
+    command.env("SKYBOOK_CONFIG", &config);
+    let output = run(command, None).await;
+    assert_bad_setting(
+        &output,
+        "a syntax error in SKYBOOK_CONFIG",
+        "SKYBOOK_CONFIG",
+    );
+
     // An override file that does not exist.
     let mut command = sandbox.command(&["serve"]);
     command.env("SKYBOOK_CONFIG", sandbox.path().join("missing.toml"));
@@ -444,6 +455,15 @@ async fn a_config_file_overrides_defaults_and_the_environment_overrides_the_file
         .env("SKYBOOK_JWT_SECRET", JWT_SECRET_40);
     let output = run(command, None).await;
     assert_success(&output, "migrate with SKYBOOK_JWT_SECRET over the file");
+
+    // A secret made of digits is text, leading zeros and all.
+    let mut command = sandbox.command(&["migrate"]);
+    command.env(
+        "SKYBOOK_JWT_SECRET",
+        "0000000000000000000000000000000000000042",
+    );
+    let output = run(command, None).await;
+    assert_success(&output, "a 40-digit secret with leading zeros");
 }
 
 #[tokio::test]
