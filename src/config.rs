@@ -332,7 +332,7 @@ mod tests {
         let keys = default_keys();
         assert!(keys.contains(&"database_url".to_string()));
         assert!(keys.contains(&"max_pending_bookings".to_string()));
-        assert_eq!(keys.len(), 20, "{keys:?}");
+        assert_eq!(keys.len(), 19, "{keys:?}");
     }
 
     #[test]
