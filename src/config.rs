@@ -40,6 +40,17 @@ pub enum DatabaseKind {
     MySql,
 }
 
+/// Fault injection for tests; never read from the configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Takes seats without checking that they are free: the negative control that proves
+    /// the concurrency tests can see a double sale. Settable only in code.
+    pub disable_seat_guard: bool,
+    /// Stops (sleeps forever) right after the provider charged and before the result is
+    /// committed, so a test can SIGKILL the process there. `SKYBOOK_FAULT_PAUSE_AFTER_CHARGE=true`.
+    pub pause_after_charge: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: Secret,
@@ -63,6 +74,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub max_pending_bookings: u32,
     pub log: String,
+    pub faults: Faults,
 }
 
 /// The settings as written, before they are checked.
@@ -276,6 +288,11 @@ impl Settings {
             data_dir,
             max_pending_bookings: raw.max_pending_bookings,
             log: raw.log,
+            faults: Faults {
+                disable_seat_guard: false,
+                pause_after_charge: std::env::var("SKYBOOK_FAULT_PAUSE_AFTER_CHARGE")
+                    .is_ok_and(|v| v == "true"),
+            },
         })
     }
 

@@ -43,6 +43,26 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("rate limited")]
     RateLimited { retry_after_seconds: u64 },
+    #[error("seats unavailable: {0:?}")]
+    SeatUnavailable(Vec<String>),
+    #[error("flight departed")]
+    FlightDeparted,
+    #[error("booking not payable")]
+    BookingNotPayable,
+    #[error("booking already paid")]
+    BookingAlreadyPaid,
+    #[error("amount mismatch")]
+    AmountMismatch,
+    #[error("payment declined")]
+    PaymentDeclined,
+    #[error("payment provider failed: {0}")]
+    PaymentProviderFailed(String),
+    #[error("idempotency key missing")]
+    IdempotencyKeyMissing,
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    #[error("idempotent request in progress")]
+    IdempotencyRequestInProgress,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -63,6 +83,16 @@ impl AppError {
             AppError::EmailTaken => "email_taken",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::SeatUnavailable(_) => "seat_unavailable",
+            AppError::FlightDeparted => "flight_departed",
+            AppError::BookingNotPayable => "booking_not_payable",
+            AppError::BookingAlreadyPaid => "booking_already_paid",
+            AppError::AmountMismatch => "amount_mismatch",
+            AppError::PaymentDeclined => "payment_declined",
+            AppError::PaymentProviderFailed(_) => "payment_provider_error",
+            AppError::IdempotencyKeyMissing => "idempotency_key_missing",
+            AppError::IdempotencyKeyReused => "idempotency_key_reused",
+            AppError::IdempotencyRequestInProgress => "idempotency_request_in_progress",
             AppError::Unexpected(_) => "internal",
         }
     }
@@ -78,6 +108,16 @@ impl AppError {
             AppError::EmailTaken => "Email already registered",
             AppError::PayloadTooLarge => "Payload too large",
             AppError::RateLimited { .. } => "Too many requests",
+            AppError::SeatUnavailable(_) => "Seats unavailable",
+            AppError::FlightDeparted => "The flight has departed",
+            AppError::BookingNotPayable => "The booking cannot be paid",
+            AppError::BookingAlreadyPaid => "The booking is already paid",
+            AppError::AmountMismatch => "The amount does not match the booking",
+            AppError::PaymentDeclined => "Payment declined",
+            AppError::PaymentProviderFailed(_) => "The payment provider failed",
+            AppError::IdempotencyKeyMissing => "Idempotency-Key header required",
+            AppError::IdempotencyKeyReused => "Idempotency key reused",
+            AppError::IdempotencyRequestInProgress => "Request in progress",
             AppError::Unexpected(_) => "Internal error",
         }
     }
@@ -98,6 +138,31 @@ impl AppError {
             AppError::RateLimited {
                 retry_after_seconds,
             } => format!("retry in {retry_after_seconds} s"),
+            AppError::SeatUnavailable(seats) if seats.is_empty() => {
+                "too few seats are free for this booking".into()
+            }
+            AppError::SeatUnavailable(seats) => {
+                format!("taken or held by someone else: {}", seats.join(", "))
+            }
+            AppError::FlightDeparted => "the flight has already departed".into(),
+            AppError::BookingNotPayable => {
+                "the booking is no longer pending, or its hold has run out".into()
+            }
+            AppError::BookingAlreadyPaid => "the booking is already confirmed".into(),
+            AppError::AmountMismatch => "amount and currency must equal the booking's total".into(),
+            AppError::PaymentDeclined => "the card was declined; nothing was charged".into(),
+            AppError::PaymentProviderFailed(_) => {
+                "the payment provider failed; nothing was charged, retry with the same key".into()
+            }
+            AppError::IdempotencyKeyMissing => {
+                "send an Idempotency-Key header (1-255 characters)".into()
+            }
+            AppError::IdempotencyKeyReused => {
+                "this Idempotency-Key was used for a different request".into()
+            }
+            AppError::IdempotencyRequestInProgress => {
+                "the first request with this Idempotency-Key is still running".into()
+            }
             AppError::Unexpected(_) => "something went wrong on our side".into(),
         }
     }
@@ -141,6 +206,16 @@ impl ResponseError for AppError {
             AppError::Conflict(_) | AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::SeatUnavailable(_)
+            | AppError::BookingNotPayable
+            | AppError::BookingAlreadyPaid
+            | AppError::IdempotencyRequestInProgress => StatusCode::CONFLICT,
+            AppError::FlightDeparted
+            | AppError::AmountMismatch
+            | AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
+            AppError::PaymentProviderFailed(_) => StatusCode::BAD_GATEWAY,
+            AppError::IdempotencyKeyMissing => StatusCode::BAD_REQUEST,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

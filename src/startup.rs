@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::controllers::{self, docs::ApiDoc, RateLimits};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::services::booking::provider::SandboxProvider;
 use crate::services::catalog::demo;
 use crate::services::identity::TokenKeys;
 use crate::state::AppState;
@@ -48,6 +49,7 @@ impl Application {
         }
         let secret = jwt_secret(&settings)?;
         let state = AppState {
+            payments: Arc::new(SandboxProvider::new(db.clone())),
             db,
             tokens: TokenKeys::new(&secret, settings.token_ttl_seconds),
             settings: Arc::new(settings),

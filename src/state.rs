@@ -2,6 +2,8 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::Database;
+use crate::services::booking::bookings::BookingPolicy;
+use crate::services::booking::provider::PaymentProvider;
 use crate::services::identity::TokenKeys;
 
 /// What every request handler may use; cloned cheaply into each worker.
@@ -10,4 +12,15 @@ pub struct AppState {
     pub db: Database,
     pub tokens: TokenKeys,
     pub settings: Arc<Settings>,
+    pub payments: Arc<dyn PaymentProvider>,
+}
+
+impl AppState {
+    pub fn booking_policy(&self) -> BookingPolicy {
+        BookingPolicy {
+            hold_ttl_seconds: self.settings.hold_ttl_seconds,
+            max_pending_bookings: self.settings.max_pending_bookings,
+            seat_guard: !self.settings.faults.disable_seat_guard,
+        }
+    }
 }

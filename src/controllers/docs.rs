@@ -4,7 +4,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{catalog, identity};
+use super::{booking, catalog, identity};
 
 struct BearerAuth;
 
@@ -50,6 +50,12 @@ impl Modify for BearerAuth {
     catalog::create_flight,
     catalog::update_flight,
     catalog::delete_flight,
+    booking::create_booking,
+    booking::list_bookings,
+    booking::get_booking,
+    booking::cancel_booking,
+    booking::pay_booking,
+    booking::list_payments,
 ))]
 struct V1;
 
@@ -63,6 +69,7 @@ struct V1;
     tags(
         (name = "identity", description = "Accounts, tokens and roles"),
         (name = "catalog", description = "Cities, airports, airplanes, flights and search"),
+        (name = "booking", description = "Seat holds, bookings and payments"),
     )
 )]
 pub struct ApiDoc;

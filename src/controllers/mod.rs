@@ -1,6 +1,7 @@
 //! Thin HTTP handlers: extract, parse, authorise, call one service, render a view.
 //! `configure_api` is the route table of `/api/v1`.
 
+pub mod booking;
 pub mod catalog;
 pub mod docs;
 pub mod extractors;
@@ -91,6 +92,12 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
             .service(catalog::flight_seats)
             .service(catalog::create_flight)
             .service(catalog::update_flight)
-            .service(catalog::delete_flight),
+            .service(catalog::delete_flight)
+            .service(booking::create_booking)
+            .service(booking::list_bookings)
+            .service(booking::get_booking)
+            .service(booking::cancel_booking)
+            .service(booking::pay_booking)
+            .service(booking::list_payments),
     );
 }

@@ -92,7 +92,7 @@ pub struct FlightView {
     #[schema(example = "INR")]
     pub currency: String,
     pub seats_total: i32,
-    pub seats_available: i32,
+    pub seats_available: i64,
 }
 
 impl From<FlightDetails> for FlightView {

@@ -1,6 +1,7 @@
 //! What the outside sees: JSON DTOs (and, for the website, template contexts), one module per
 //! bounded context. Views convert from models and service results; they run no queries.
 
+pub mod booking;
 pub mod catalog;
 pub mod identity;
 

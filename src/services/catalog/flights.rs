@@ -1,9 +1,9 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, TransactionTrait,
+    PaginatorTrait, QueryFilter, TransactionTrait,
 };
 
 use super::airplanes::Cabin;
@@ -34,7 +34,8 @@ pub struct FlightDetails {
     pub price_business: i64,
     pub currency: String,
     pub seats_total: i32,
-    pub seats_available: i32,
+    /// Free seats: the flight's counter plus holds that ran out before the sweeper freed them.
+    pub seats_available: i64,
 }
 
 pub struct FlightForCreate {
@@ -66,6 +67,26 @@ pub fn local_date(utc: NaiveDateTime, tz: Tz) -> NaiveDate {
     tz.from_utc_datetime(&utc).date_naive()
 }
 
+/// `flights.seats_available` counts available seats; a hold that ran out is free too, even
+/// before the sweeper releases it. Held seats are few, and indexed by (flight, status, until).
+pub fn free_seats(now: NaiveDateTime) -> SimpleExpr {
+    let s = Alias::new("s");
+    let expired_holds = Query::select()
+        .expr(Expr::col((s.clone(), flight_seat::Column::Id)).count())
+        .from_as(flight_seat::Entity, s.clone())
+        .and_where(
+            Expr::col((s.clone(), flight_seat::Column::FlightId))
+                .equals((flight::Entity, flight::Column::Id)),
+        )
+        .and_where(Expr::col((s.clone(), flight_seat::Column::Status)).eq(flight_seat::STATUS_HELD))
+        .and_where(Expr::col((s, flight_seat::Column::HeldUntil)).lte(now))
+        .to_owned();
+    Expr::col((flight::Entity, flight::Column::SeatsAvailable)).add(SimpleExpr::SubQuery(
+        None,
+        Box::new(expired_holds.into_sub_query_statement()),
+    ))
+}
+
 /// Flights joined to their airports' codes; filters and order are added by the caller.
 pub fn details_select() -> SelectStatement {
     let dep = Alias::new("dep");
@@ -82,8 +103,8 @@ pub fn details_select() -> SelectStatement {
             (flight::Entity, flight::Column::PriceBusiness),
             (flight::Entity, flight::Column::Currency),
             (flight::Entity, flight::Column::SeatsTotal),
-            (flight::Entity, flight::Column::SeatsAvailable),
         ])
+        .expr_as(free_seats(clock::now()), Alias::new("seats_available"))
         .expr_as(
             Expr::col((dep.clone(), airport::Column::Code)),
             Alias::new("departure_airport"),
@@ -388,7 +409,11 @@ pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if seats::any_taken(&txn, id).await? {
+    let bookings = crate::models::booking::booking::Entity::find()
+        .filter(crate::models::booking::booking::Column::FlightId.eq(id))
+        .count(&txn)
+        .await?;
+    if bookings > 0 || seats::any_taken(&txn, id).await? {
         return Err(AppError::Conflict("the flight has bookings".into()));
     }
     flight_seat::Entity::delete_many()

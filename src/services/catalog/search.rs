@@ -2,10 +2,11 @@
 //! query plus its count.
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Alias, Expr, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
-use super::flights::{details_select, join_airports, FlightDetails};
+use super::flights::{details_select, free_seats, join_airports, FlightDetails};
+use crate::clock;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::catalog::{airport, flight, IataCode};
@@ -62,6 +63,7 @@ pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDe
         .from(flight::Entity);
     join_airports(&mut count);
 
+    let now = clock::now();
     for select in [&mut rows, &mut count] {
         if let Some(from) = &query.from {
             select
@@ -76,9 +78,7 @@ pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDe
             );
         }
         if let Some(passengers) = query.passengers {
-            select.and_where(
-                Expr::col((flight::Entity, flight::Column::SeatsAvailable)).gte(passengers),
-            );
+            select.and_where(free_seats(now).gte(passengers));
         }
         if let Some(min) = query.min_price {
             select.and_where(Expr::col((flight::Entity, flight::Column::PriceEconomy)).gte(min));

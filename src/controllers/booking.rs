@@ -1,0 +1,257 @@
+//! Booking endpoints: holding seats, reading and cancelling bookings, paying.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extractors::{AuthUser, Guarded};
+use crate::error::{AppError, Validator};
+use crate::models::catalog::SeatCode;
+use crate::services::booking::bookings::{
+    self, BookingForCreate, Caller, SeatRequest, MAX_PASSENGERS,
+};
+use crate::services::booking::idempotency::{fingerprint, IdempotencyKey};
+use crate::services::booking::payments::{self, PaymentForCreate};
+use crate::services::identity::parse_person_name;
+use crate::services::pagination::PageRequest;
+use crate::state::AppState;
+use crate::views::booking::{BookingView, PaymentListView, PaymentView};
+use crate::views::{PageView, ProblemView};
+
+impl From<&AuthUser> for Caller {
+    fn from(user: &AuthUser) -> Self {
+        Caller {
+            user_id: user.id,
+            is_admin: user.is_admin(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassengerBody {
+    #[schema(example = "Asha Rao")]
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingBody {
+    pub flight_id: i32,
+    /// One seat per passenger, e.g. `["12C", "12D"]`; leave out to have seats assigned.
+    pub seats: Option<Vec<String>>,
+    pub passengers: Vec<PassengerBody>,
+}
+
+impl TryFrom<BookingBody> for BookingForCreate {
+    type Error = AppError;
+
+    fn try_from(body: BookingBody) -> Result<Self, AppError> {
+        let mut v = Validator::new();
+        if body.passengers.is_empty() || body.passengers.len() > MAX_PASSENGERS {
+            v.fail(
+                "passengers",
+                format!("one booking holds 1 to {MAX_PASSENGERS} passengers"),
+            );
+        }
+        let mut passengers = Vec::with_capacity(body.passengers.len());
+        for (i, passenger) in body.passengers.iter().enumerate() {
+            if let Some(name) = v.check(
+                &format!("passengers[{i}].name"),
+                parse_person_name(&passenger.name),
+            ) {
+                passengers.push(name);
+            }
+        }
+        let seats = match body.seats {
+            None => SeatRequest::Assigned,
+            Some(seats) => {
+                let mut parsed: Vec<SeatCode> = Vec::with_capacity(seats.len());
+                for (i, seat) in seats.iter().enumerate() {
+                    if let Some(code) = v.check(&format!("seats[{i}]"), SeatCode::parse(seat)) {
+                        if parsed.contains(&code) {
+                            v.fail(
+                                &format!("seats[{i}]"),
+                                format!("seat {code} is listed twice"),
+                            );
+                        }
+                        parsed.push(code);
+                    }
+                }
+                if seats.len() != body.passengers.len() {
+                    v.fail("seats", "give one seat per passenger");
+                }
+                SeatRequest::Chosen(parsed)
+            }
+        };
+        v.finish()?;
+        Ok(BookingForCreate {
+            flight_id: body.flight_id,
+            seats,
+            passengers,
+        })
+    }
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentBody {
+    /// Must equal the booking's total, in minor units.
+    pub amount: i64,
+    #[schema(example = "INR")]
+    pub currency: String,
+    /// Sandbox: `pm_card_ok`, `pm_card_declined` or `pm_card_error`.
+    #[schema(example = "pm_card_ok")]
+    pub payment_method: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BookingListParams {
+    /// Admins only: everyone's bookings.
+    pub all: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+#[utoipa::path(tag = "booking", request_body = BookingBody,
+    responses(
+        (status = 201, body = BookingView),
+        (status = 401, body = ProblemView),
+        (status = 409, description = "seat_unavailable (with `seats`), or conflict: too many pending bookings", body = ProblemView),
+        (status = 422, description = "validation_failed or flight_departed", body = ProblemView),
+    ),
+    security(("bearer" = [])))]
+#[post("/bookings")]
+pub async fn create_booking(
+    state: web::Data<AppState>,
+    Guarded(user, body): Guarded<AuthUser, web::Json<BookingBody>>,
+) -> Result<HttpResponse, AppError> {
+    let new = BookingForCreate::try_from(body.into_inner())?;
+    let booking =
+        bookings::create(&state.db, Caller::from(&user), state.booking_policy(), new).await?;
+    Ok(HttpResponse::Created().json(BookingView::from(booking)))
+}
+
+#[utoipa::path(tag = "booking", params(BookingListParams),
+    responses((status = 200, body = PageView<BookingView>), (status = 401, body = ProblemView), (status = 403, description = "`all` as a customer", body = ProblemView)),
+    security(("bearer" = [])))]
+#[get("/bookings")]
+pub async fn list_bookings(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    params: web::Query<BookingListParams>,
+) -> Result<HttpResponse, AppError> {
+    let all = match params.all.as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(AppError::field("all", "must be true or false")),
+    };
+    let page = PageRequest::parse(params.page.as_deref(), params.per_page.as_deref())?;
+    let page = bookings::list(&state.db, Caller::from(&user), all, page).await?;
+    Ok(HttpResponse::Ok().json(PageView::from_page(page, BookingView::from)))
+}
+
+#[utoipa::path(tag = "booking", params(("id" = i32, Path)),
+    responses((status = 200, body = BookingView), (status = 401, body = ProblemView), (status = 404, body = ProblemView)),
+    security(("bearer" = [])))]
+#[get("/bookings/{id}")]
+pub async fn get_booking(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let booking = bookings::get(&state.db, Caller::from(&user), *id).await?;
+    Ok(HttpResponse::Ok().json(BookingView::from(booking)))
+}
+
+#[utoipa::path(tag = "booking", params(("id" = i32, Path)),
+    responses((status = 200, body = BookingView), (status = 401, body = ProblemView), (status = 404, body = ProblemView), (status = 409, description = "already cancelled or expired", body = ProblemView)),
+    security(("bearer" = [])))]
+#[post("/bookings/{id}/cancel")]
+pub async fn cancel_booking(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let booking =
+        bookings::cancel(&state.db, state.payments.as_ref(), Caller::from(&user), *id).await?;
+    Ok(HttpResponse::Ok().json(BookingView::from(booking)))
+}
+
+#[utoipa::path(tag = "booking", params(
+        ("id" = i32, Path),
+        ("Idempotency-Key" = String, Header, description = "1-255 characters; the same key and body replay the first result"),
+    ),
+    request_body = PaymentBody,
+    responses(
+        (status = 201, body = PaymentView, headers(("Idempotent-Replayed" = String, description = "`true` on a replay"))),
+        (status = 400, description = "idempotency_key_missing or malformed_request", body = ProblemView),
+        (status = 401, body = ProblemView),
+        (status = 402, description = "payment_declined", body = ProblemView),
+        (status = 404, body = ProblemView),
+        (status = 409, description = "booking_not_payable, booking_already_paid or idempotency_request_in_progress", body = ProblemView),
+        (status = 422, description = "amount_mismatch, idempotency_key_reused or validation_failed", body = ProblemView),
+        (status = 502, description = "the provider failed; nothing charged, the key may be reused", body = ProblemView),
+    ),
+    security(("bearer" = [])))]
+#[post("/bookings/{id}/payments")]
+pub async fn pay_booking(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i32>,
+    Guarded(user, body): Guarded<AuthUser, web::Json<PaymentBody>>,
+) -> Result<HttpResponse, AppError> {
+    let key = IdempotencyKey::parse(
+        request
+            .headers()
+            .get("idempotency-key")
+            .map(|v| v.to_str().unwrap_or("")),
+    )?;
+    let body = body.into_inner();
+    let canonical = serde_json::to_value(&body).map_err(|e| anyhow::anyhow!(e))?;
+    let fingerprint = fingerprint("POST", request.path(), &canonical);
+    let reply = payments::pay(
+        &state.db,
+        state.payments.as_ref(),
+        state.settings.faults.pause_after_charge,
+        Caller::from(&user),
+        *id,
+        key,
+        fingerprint,
+        PaymentForCreate {
+            amount: body.amount,
+            currency: body.currency,
+            method: body.payment_method,
+        },
+    )
+    .await?;
+    let status = actix_web::http::StatusCode::from_u16(reply.response.status)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    let mut response = HttpResponse::build(status);
+    response.content_type(content_type);
+    if reply.replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.body(reply.response.body))
+}
+
+#[utoipa::path(tag = "booking", params(("id" = i32, Path)),
+    responses((status = 200, body = PaymentListView), (status = 401, body = ProblemView), (status = 404, body = ProblemView)),
+    security(("bearer" = [])))]
+#[get("/bookings/{id}/payments")]
+pub async fn list_payments(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let payments = payments::list(&state.db, Caller::from(&user), *id).await?;
+    Ok(HttpResponse::Ok().json(PaymentListView {
+        data: payments.into_iter().map(PaymentView::from).collect(),
+    }))
+}

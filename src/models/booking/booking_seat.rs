@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+/// One seat of a booking, with its passenger and the price it was sold at.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "booking_seats")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub booking_id: i32,
+    pub seat: String,
+    pub class: String,
+    pub price: i64,
+    pub passenger_name: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

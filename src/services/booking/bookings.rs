@@ -1,0 +1,454 @@
+//! Creating, reading and cancelling bookings.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, NaiveDateTime};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::provider::PaymentProvider;
+use super::seat_assignment::{choose, FreeSeat};
+use super::seat_guard;
+use crate::clock;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::models::booking::booking::{self, CANCELLED, CONFIRMED, PENDING};
+use crate::models::booking::{booking_seat, payment, reference};
+use crate::models::catalog::flight_seat::{self, CLASS_BUSINESS};
+use crate::models::catalog::{airplane, flight, SeatCode};
+use crate::services::catalog::seats::is_free;
+use crate::services::db_errors::is_unique_violation;
+use crate::services::pagination::{Page, PageRequest};
+
+pub const MAX_PASSENGERS: usize = 9;
+/// Attempts at a fresh random reference before giving up (a clash is one in ~10^8).
+const REFERENCE_ATTEMPTS: usize = 5;
+/// Attempts at choosing seats when a concurrent booking took the chosen ones first.
+const ASSIGNMENT_ATTEMPTS: usize = 5;
+
+/// Who asks: bookings are visible to their owner and to admins.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub user_id: i32,
+    pub is_admin: bool,
+}
+
+/// The rules that booking a flight follows, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingPolicy {
+    pub hold_ttl_seconds: u64,
+    pub max_pending_bookings: u32,
+    /// Off only in the negative-control test.
+    pub seat_guard: bool,
+}
+
+pub enum SeatRequest {
+    /// One seat per passenger, in order.
+    Chosen(Vec<SeatCode>),
+    /// The system picks.
+    Assigned,
+}
+
+pub struct BookingForCreate {
+    pub flight_id: i32,
+    pub seats: SeatRequest,
+    pub passengers: Vec<String>,
+}
+
+/// A booking with its seats, as every read shows it.
+#[derive(Debug, Clone)]
+pub struct BookingDetails {
+    pub booking: booking::Model,
+    pub seats: Vec<booking_seat::Model>,
+}
+
+#[tracing::instrument(skip(db, new), fields(flight_id = new.flight_id, passengers = new.passengers.len()))]
+pub async fn create(
+    db: &Database,
+    caller: Caller,
+    policy: BookingPolicy,
+    new: BookingForCreate,
+) -> Result<BookingDetails, AppError> {
+    let now = clock::now();
+    let flight = flight::Entity::find_by_id(new.flight_id)
+        .one(&db.reader)
+        .await?
+        .ok_or_else(|| AppError::field("flight_id", "no flight has this id"))?;
+    if flight.departure_time <= now {
+        return Err(AppError::FlightDeparted);
+    }
+    if let SeatRequest::Chosen(seats) = &new.seats {
+        check_seats_exist(db, flight.id, seats).await?;
+    }
+    let expires_at =
+        now + Duration::seconds(i64::try_from(policy.hold_ttl_seconds).unwrap_or(i64::MAX / 4_000));
+
+    for _ in 0..ASSIGNMENT_ATTEMPTS {
+        let txn = db.writer.begin().await?;
+        // The transaction's first statement is a write, so on SQLite it takes the write lock
+        // at once (waiting on the busy timeout) instead of failing on a later upgrade.
+        let booking = insert_booking(&txn, caller.user_id, &flight, now, expires_at).await?;
+        let pending = booking::Entity::find()
+            .filter(booking::Column::UserId.eq(caller.user_id))
+            .filter(booking::Column::Status.eq(PENDING))
+            .filter(booking::Column::ExpiresAt.gt(now))
+            .count(&txn)
+            .await?;
+        if pending > u64::from(policy.max_pending_bookings) {
+            return Err(AppError::Conflict(format!(
+                "you already hold {} pending bookings; pay or cancel one first",
+                pending - 1
+            )));
+        }
+        let seats: Vec<String> = match &new.seats {
+            SeatRequest::Chosen(seats) => seats.iter().map(ToString::to_string).collect(),
+            SeatRequest::Assigned => {
+                match assign(&txn, &flight, new.passengers.len(), now).await? {
+                    Some(seats) => seats,
+                    None => return Err(AppError::SeatUnavailable(Vec::new())),
+                }
+            }
+        };
+        let taken = seat_guard::take(
+            &txn,
+            flight.id,
+            booking.id,
+            &seats,
+            expires_at,
+            now,
+            policy.seat_guard,
+        )
+        .await?;
+        if !taken {
+            txn.rollback().await?;
+            if let SeatRequest::Assigned = new.seats {
+                // Someone took the chosen seats between our read and our write: choose again.
+                continue;
+            }
+            return Err(AppError::SeatUnavailable(
+                unavailable(db, flight.id, &seats).await?,
+            ));
+        }
+        let details = insert_seats(&txn, booking, &flight, &seats, &new.passengers).await?;
+        txn.commit().await?;
+        return Ok(details);
+    }
+    Err(AppError::SeatUnavailable(Vec::new()))
+}
+
+async fn check_seats_exist(
+    db: &Database,
+    flight_id: i32,
+    seats: &[SeatCode],
+) -> Result<(), AppError> {
+    let names: Vec<String> = seats.iter().map(ToString::to_string).collect();
+    let known: HashSet<String> = flight_seat::Entity::find()
+        .select_only()
+        .column(flight_seat::Column::Seat)
+        .filter(flight_seat::Column::FlightId.eq(flight_id))
+        .filter(flight_seat::Column::Seat.is_in(names.clone()))
+        .into_tuple::<String>()
+        .all(&db.reader)
+        .await?
+        .into_iter()
+        .collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|s| !known.contains(*s))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(AppError::field(
+            "seats",
+            format!("no such seat on this flight: {}", unknown.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+async fn insert_booking(
+    txn: &DatabaseTransaction,
+    user_id: i32,
+    flight: &flight::Model,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> Result<booking::Model, AppError> {
+    for _ in 0..REFERENCE_ATTEMPTS {
+        let row = booking::ActiveModel {
+            reference: Set(reference::generate()),
+            user_id: Set(user_id),
+            flight_id: Set(flight.id),
+            status: Set(PENDING.into()),
+            total: Set(0),
+            currency: Set(flight.currency.clone()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            payment_lock_until: Set(None),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        // A savepoint, so that a reference clash does not abort the whole transaction.
+        let attempt = txn.begin().await?;
+        match booking::Entity::insert(row.clone()).exec(&attempt).await {
+            Ok(inserted) => {
+                attempt.commit().await?;
+                return booking::Entity::find_by_id(inserted.last_insert_id)
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("inserted booking vanished").into());
+            }
+            Err(err) if is_unique_violation(&err) => attempt.rollback().await?,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(anyhow::anyhow!("no free booking reference after {REFERENCE_ATTEMPTS} attempts").into())
+}
+
+/// Seats for `count` passengers from the flight's free seats, read inside the transaction.
+async fn assign(
+    txn: &DatabaseTransaction,
+    flight: &flight::Model,
+    count: usize,
+    now: NaiveDateTime,
+) -> Result<Option<Vec<String>>, AppError> {
+    let layout = airplane::Entity::find_by_id(flight.airplane_id)
+        .one(txn)
+        .await?
+        .map(|a| a.seat_letters)
+        .unwrap_or_default();
+    let free: Vec<FreeSeat> = flight_seat::Entity::find()
+        .filter(flight_seat::Column::FlightId.eq(flight.id))
+        .order_by_asc(flight_seat::Column::RowNumber)
+        .order_by_asc(flight_seat::Column::Letter)
+        .all(txn)
+        .await?
+        .iter()
+        .filter(|seat| is_free(seat, now))
+        .map(|seat| FreeSeat::new(seat, price_of(flight, &seat.class)))
+        .collect();
+    Ok(choose(&free, count, &layout))
+}
+
+fn price_of(flight: &flight::Model, class: &str) -> i64 {
+    if class == CLASS_BUSINESS {
+        flight.price_business
+    } else {
+        flight.price_economy
+    }
+}
+
+async fn insert_seats(
+    txn: &DatabaseTransaction,
+    booking: booking::Model,
+    flight: &flight::Model,
+    seats: &[String],
+    passengers: &[String],
+) -> Result<BookingDetails, AppError> {
+    let classes: HashMap<String, String> = flight_seat::Entity::find()
+        .filter(flight_seat::Column::FlightId.eq(flight.id))
+        .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.seat, s.class))
+        .collect();
+    let mut rows = Vec::with_capacity(seats.len());
+    for (seat, passenger) in seats.iter().zip(passengers) {
+        let class = classes
+            .get(seat)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("held seat {seat} has no class"))?;
+        rows.push(booking_seat::ActiveModel {
+            booking_id: Set(booking.id),
+            seat: Set(seat.clone()),
+            price: Set(price_of(flight, &class)),
+            class: Set(class),
+            passenger_name: Set(passenger.clone()),
+            ..Default::default()
+        });
+    }
+    booking_seat::Entity::insert_many(rows).exec(txn).await?;
+    let seat_rows = seats_of(txn, booking.id).await?;
+    let total: i64 = seat_rows.iter().map(|s| s.price).sum();
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Total, Expr::value(total))
+        .filter(booking::Column::Id.eq(booking.id))
+        .exec(txn)
+        .await?;
+    Ok(BookingDetails {
+        booking: booking::Model { total, ..booking },
+        seats: seat_rows,
+    })
+}
+
+async fn seats_of<C: ConnectionTrait>(
+    conn: &C,
+    booking_id: i32,
+) -> Result<Vec<booking_seat::Model>, AppError> {
+    Ok(booking_seat::Entity::find()
+        .filter(booking_seat::Column::BookingId.eq(booking_id))
+        .order_by_asc(booking_seat::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Which of `seats` are not free right now (for the 409 answer).
+async fn unavailable(
+    db: &Database,
+    flight_id: i32,
+    seats: &[String],
+) -> Result<Vec<String>, AppError> {
+    let now = clock::now();
+    let mut taken: Vec<String> = flight_seat::Entity::find()
+        .filter(flight_seat::Column::FlightId.eq(flight_id))
+        .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()))
+        .all(&db.writer)
+        .await?
+        .into_iter()
+        .filter(|seat| !is_free(seat, now))
+        .map(|seat| seat.seat)
+        .collect();
+    taken.sort_by_key(|s| SeatCode::parse(s).ok());
+    Ok(taken)
+}
+
+/// The booking, if `caller` may see it (another user's booking does not exist for them).
+pub async fn get(db: &Database, caller: Caller, id: i32) -> Result<BookingDetails, AppError> {
+    let booking = find_visible(&db.reader, caller, id).await?;
+    let seats = seats_of(&db.reader, booking.id).await?;
+    Ok(BookingDetails { booking, seats })
+}
+
+pub async fn find_visible<C: ConnectionTrait>(
+    conn: &C,
+    caller: Caller,
+    id: i32,
+) -> Result<booking::Model, AppError> {
+    let booking = booking::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if booking.user_id != caller.user_id && !caller.is_admin {
+        return Err(AppError::NotFound);
+    }
+    Ok(booking)
+}
+
+/// The caller's bookings, newest first; with `all`, everyone's (admins only).
+pub async fn list(
+    db: &Database,
+    caller: Caller,
+    all: bool,
+    page: PageRequest,
+) -> Result<Page<BookingDetails>, AppError> {
+    if all && !caller.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    let mut query = booking::Entity::find();
+    if !all {
+        query = query.filter(booking::Column::UserId.eq(caller.user_id));
+    }
+    let total = query.clone().count(&db.reader).await?;
+    let bookings = query
+        .order_by_desc(booking::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(&db.reader)
+        .await?;
+    let ids: Vec<i32> = bookings.iter().map(|b| b.id).collect();
+    let mut seats: HashMap<i32, Vec<booking_seat::Model>> = HashMap::new();
+    for seat in booking_seat::Entity::find()
+        .filter(booking_seat::Column::BookingId.is_in(ids))
+        .order_by_asc(booking_seat::Column::Id)
+        .all(&db.reader)
+        .await?
+    {
+        seats.entry(seat.booking_id).or_default().push(seat);
+    }
+    let items = bookings
+        .into_iter()
+        .map(|booking| BookingDetails {
+            seats: seats.remove(&booking.id).unwrap_or_default(),
+            booking,
+        })
+        .collect();
+    Ok(Page {
+        items,
+        request: page,
+        total,
+    })
+}
+
+/// Cancels a pending or confirmed booking and frees its seats; a confirmed booking's payment
+/// is refunded through the provider after the commit (the sweeper retries a refund that a
+/// crash or a provider error left undone).
+#[tracing::instrument(skip(db, provider))]
+pub async fn cancel(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    caller: Caller,
+    id: i32,
+) -> Result<BookingDetails, AppError> {
+    let now = clock::now();
+    let booking = find_visible(&db.writer, caller, id).await?;
+    let txn = db.writer.begin().await?;
+    let not_locked = Condition::any()
+        .add(booking::Column::PaymentLockUntil.is_null())
+        .add(booking::Column::PaymentLockUntil.lte(now));
+    let cancel_from = |condition: Condition| {
+        booking::Entity::update_many()
+            .col_expr(booking::Column::Status, Expr::value(CANCELLED))
+            .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+            .filter(booking::Column::Id.eq(id))
+            .filter(not_locked.clone())
+            .filter(condition)
+    };
+    let was_confirmed = cancel_from(Condition::all().add(booking::Column::Status.eq(CONFIRMED)))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !was_confirmed {
+        let was_pending = cancel_from(
+            Condition::all()
+                .add(booking::Column::Status.eq(PENDING))
+                .add(booking::Column::ExpiresAt.gt(now)),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected
+            == 1;
+        if !was_pending {
+            txn.rollback().await?;
+            let current = find_visible(&db.writer, caller, id).await?;
+            if current.payment_locked(now) {
+                return Err(AppError::Conflict(
+                    "a payment for this booking is in progress".into(),
+                ));
+            }
+            return Err(AppError::Conflict(format!(
+                "the booking is {} and cannot be cancelled",
+                current.effective_status(now)
+            )));
+        }
+    }
+    seat_guard::release(&txn, booking.flight_id, id).await?;
+    if was_confirmed {
+        payment::Entity::update_many()
+            .col_expr(payment::Column::RefundRequestedAt, Expr::value(now))
+            .filter(payment::Column::BookingId.eq(id))
+            .filter(payment::Column::Status.eq(payment::SUCCEEDED))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    if was_confirmed {
+        if let Err(err) = super::payments::refund_requested(db, provider, id).await {
+            tracing::warn!(error = %err, booking_id = id, "refund deferred to the sweeper");
+        }
+    }
+    get(db, caller, id).await
+}

@@ -1,0 +1,471 @@
+//! Paying for a booking: at most one successful charge per booking, whatever keys, retries,
+//! concurrent requests or crashes.
+//!
+//! 1. Checks that need no state change (owner, method, amount) run first; what they reject
+//!    is not saved under the idempotency key.
+//! 2. The key is claimed (see `idempotency`).
+//! 3. One transaction locks the booking for payment (a conditional write: pending, hold not
+//!    run out, no other payment in progress), records the attempt as `processing` and keeps
+//!    the seats held while the provider works.
+//! 4. The provider is called outside any transaction, with the attempt's own key.
+//! 5. One transaction records the outcome, confirms the booking and books the seats, and saves
+//!    the response under the idempotency key.
+//!
+//! A crash between 4 and 5 leaves a `processing` attempt; the sweeper asks the provider
+//! whether it charged and finishes the attempt either way, never charging again.
+
+use chrono::{Duration, NaiveDateTime};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+
+use super::bookings::{find_visible, Caller};
+use super::idempotency::{self, Claim, IdempotencyKey, SavedResponse};
+use super::provider::{ChargeOutcome, PaymentProvider};
+use super::seat_guard;
+use crate::clock;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::models::booking::booking::{self, CONFIRMED, PENDING};
+use crate::models::booking::{booking_seat, idempotency_key, payment};
+use crate::services::db_errors::is_unique_violation;
+use crate::views::booking::PaymentView;
+
+/// How long a payment attempt may stay with the provider before the sweeper reconciles it;
+/// the booking's seats stay held that long.
+pub const PAYMENT_LOCK_SECONDS: i64 = 120;
+
+pub struct PaymentForCreate {
+    pub amount: i64,
+    pub currency: String,
+    pub method: String,
+}
+
+/// What to send back: the fresh result, or the one saved under the key.
+#[derive(Debug)]
+pub struct PaymentReply {
+    pub response: SavedResponse,
+    pub replayed: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip(db, provider, key, fingerprint, request))]
+pub async fn pay(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    pause_after_charge: bool,
+    caller: Caller,
+    booking_id: i32,
+    key: IdempotencyKey,
+    fingerprint: String,
+    request: PaymentForCreate,
+) -> Result<PaymentReply, AppError> {
+    let booking = find_visible(&db.writer, caller, booking_id).await?;
+    if booking.user_id != caller.user_id {
+        return Err(AppError::NotFound);
+    }
+    if !provider.accepts(&request.method) {
+        return Err(AppError::field(
+            "payment_method",
+            "must be one of pm_card_ok, pm_card_declined, pm_card_error",
+        ));
+    }
+    if request.amount != booking.total || request.currency != booking.currency {
+        return Err(AppError::AmountMismatch);
+    }
+    let claim_id =
+        match idempotency::claim(db, caller.user_id, &key, &fingerprint, clock::now()).await? {
+            Claim::Replay(response) => {
+                return Ok(PaymentReply {
+                    response,
+                    replayed: true,
+                })
+            }
+            Claim::Claimed(id) => id,
+        };
+    match attempt(
+        db,
+        provider,
+        pause_after_charge,
+        &booking,
+        claim_id,
+        &request,
+    )
+    .await
+    {
+        Ok(payment) => Ok(PaymentReply {
+            response: created(&payment),
+            replayed: false,
+        }),
+        Err(err) => {
+            let saved = matches!(
+                err,
+                AppError::PaymentDeclined
+                    | AppError::BookingNotPayable
+                    | AppError::BookingAlreadyPaid
+            );
+            let result = if saved {
+                let response = SavedResponse {
+                    status: actix_web::ResponseError::status_code(&err).as_u16(),
+                    body: err.problem().to_string(),
+                };
+                idempotency::complete(&db.writer, claim_id, &response).await
+            } else {
+                idempotency::release(&db.writer, claim_id).await
+            };
+            if let Err(store_err) = result {
+                tracing::error!(error = %store_err, "could not store the idempotent result");
+            }
+            Err(err)
+        }
+    }
+}
+
+fn created(payment: &payment::Model) -> SavedResponse {
+    SavedResponse {
+        status: 201,
+        body: serde_json::to_string(&PaymentView::from(payment.clone())).unwrap_or_default(),
+    }
+}
+
+async fn attempt(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    pause_after_charge: bool,
+    booking: &booking::Model,
+    claim_id: i32,
+    request: &PaymentForCreate,
+) -> Result<payment::Model, AppError> {
+    let now = clock::now();
+    let lock_until = now + Duration::seconds(PAYMENT_LOCK_SECONDS);
+    let txn = db.writer.begin().await?;
+    let locked = booking::Entity::update_many()
+        .col_expr(booking::Column::PaymentLockUntil, Expr::value(lock_until))
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .filter(booking::Column::Id.eq(booking.id))
+        .filter(booking::Column::Status.eq(PENDING))
+        .filter(booking::Column::ExpiresAt.gt(now))
+        .filter(
+            Condition::any()
+                .add(booking::Column::PaymentLockUntil.is_null())
+                .add(booking::Column::PaymentLockUntil.lte(now)),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if locked != 1 {
+        txn.rollback().await?;
+        let current = booking::Entity::find_by_id(booking.id)
+            .one(&db.writer)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Err(if current.status == CONFIRMED {
+            AppError::BookingAlreadyPaid
+        } else if current.status == PENDING && current.payment_locked(now) {
+            AppError::Conflict("another payment for this booking is in progress".into())
+        } else {
+            AppError::BookingNotPayable
+        });
+    }
+    let payment = payment::ActiveModel {
+        booking_id: Set(booking.id),
+        user_id: Set(booking.user_id),
+        status: Set(payment::PROCESSING.into()),
+        amount: Set(request.amount),
+        currency: Set(request.currency.clone()),
+        method: Set(request.method.clone()),
+        provider_ref: Set(None),
+        success_key: Set(None),
+        refund_requested_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let payment = payment::Entity::insert(payment)
+        .exec_with_returning(&txn)
+        .await?;
+    seat_guard::hold_until(&txn, booking.id, lock_until).await?;
+    idempotency::link_payment(&txn, claim_id, payment.id).await?;
+    txn.commit().await?;
+
+    let outcome = provider
+        .charge(
+            &payment.provider_key(),
+            payment.amount,
+            &payment.currency,
+            &payment.method,
+        )
+        .await;
+    if pause_after_charge && matches!(outcome, Ok(ChargeOutcome::Charged { .. })) {
+        tracing::warn!(
+            payment_id = payment.id,
+            "fault injection: pausing after the charge"
+        );
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
+    match outcome {
+        Ok(ChargeOutcome::Charged { provider_ref }) => {
+            finish_success(db, provider, payment, provider_ref).await
+        }
+        Ok(ChargeOutcome::Declined) => {
+            finish_unsuccessful(
+                db,
+                &payment,
+                payment::DECLINED,
+                Some(&AppError::PaymentDeclined),
+            )
+            .await?;
+            Err(AppError::PaymentDeclined)
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, payment_id = payment.id, "the provider failed");
+            finish_unsuccessful(db, &payment, payment::FAILED, None).await?;
+            Err(AppError::PaymentProviderFailed(err.to_string()))
+        }
+    }
+}
+
+/// Records a charge: the attempt succeeds, the booking is confirmed and its seats booked, and
+/// the response is saved under the attempt's idempotency key — all in one transaction.
+/// Used by the request and by the sweeper; whoever comes second finds the attempt finished.
+pub async fn finish_success(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    payment: payment::Model,
+    provider_ref: String,
+) -> Result<payment::Model, AppError> {
+    let now = clock::now();
+    let txn = db.writer.begin().await?;
+    let marked = payment::Entity::update_many()
+        .col_expr(payment::Column::Status, Expr::value(payment::SUCCEEDED))
+        .col_expr(payment::Column::SuccessKey, Expr::value(payment.booking_id))
+        .col_expr(
+            payment::Column::ProviderRef,
+            Expr::value(provider_ref.clone()),
+        )
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment.id))
+        .filter(payment::Column::Status.eq(payment::PROCESSING))
+        .exec(&txn)
+        .await;
+    match marked {
+        Ok(result) if result.rows_affected == 1 => {}
+        Ok(_) => {
+            // Finished already (by the sweeper, or the request it raced).
+            txn.rollback().await?;
+            return current(db, payment.id).await;
+        }
+        Err(err) if is_unique_violation(&err) => {
+            // The database refuses a second success for one booking: give this money back.
+            txn.rollback().await?;
+            tracing::error!(
+                payment_id = payment.id,
+                "second charge for one booking: refunding"
+            );
+            provider
+                .refund(&payment.provider_key())
+                .await
+                .map_err(|e| AppError::PaymentProviderFailed(e.to_string()))?;
+            mark_status(db, payment.id, payment::PROCESSING, payment::REFUNDED).await?;
+            return Err(AppError::BookingAlreadyPaid);
+        }
+        Err(err) => return Err(err.into()),
+    }
+    let confirmed = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(CONFIRMED))
+        .col_expr(
+            booking::Column::PaymentLockUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .filter(booking::Column::Id.eq(payment.booking_id))
+        .filter(booking::Column::Status.eq(PENDING))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let seats_expected = booking_seat::Entity::find()
+        .filter(booking_seat::Column::BookingId.eq(payment.booking_id))
+        .all(&txn)
+        .await?
+        .len() as u64;
+    let seats_booked = seat_guard::mark_booked(&txn, payment.booking_id).await?;
+    if confirmed != 1 || seats_booked != seats_expected {
+        // The booking could not be kept (it was no longer pending, or its seats went to someone
+        // else after the payment lock ran out): cancel it and refund after the commit.
+        tracing::error!(
+            payment_id = payment.id,
+            "charged but the booking cannot be confirmed: refunding"
+        );
+        let booking = booking::Entity::find_by_id(payment.booking_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("payment without booking"))?;
+        booking::Entity::update_many()
+            .col_expr(booking::Column::Status, Expr::value(booking::CANCELLED))
+            .col_expr(
+                booking::Column::PaymentLockUntil,
+                Expr::value(Option::<NaiveDateTime>::None),
+            )
+            .filter(booking::Column::Id.eq(booking.id))
+            .exec(&txn)
+            .await?;
+        seat_guard::release(&txn, booking.flight_id, booking.id).await?;
+        payment::Entity::update_many()
+            .col_expr(payment::Column::RefundRequestedAt, Expr::value(now))
+            .filter(payment::Column::Id.eq(payment.id))
+            .exec(&txn)
+            .await?;
+        release_claim_of(&txn, payment.id).await?;
+        txn.commit().await?;
+        refund_requested(db, provider, payment.booking_id).await?;
+        return Err(AppError::BookingNotPayable);
+    }
+    let succeeded = payment::Model {
+        status: payment::SUCCEEDED.into(),
+        success_key: Some(payment.booking_id),
+        provider_ref: Some(provider_ref),
+        updated_at: now,
+        ..payment
+    };
+    if let Some(claim) = claim_of(&txn, succeeded.id).await? {
+        idempotency::complete(&txn, claim.id, &created(&succeeded)).await?;
+    }
+    txn.commit().await?;
+    Ok(succeeded)
+}
+
+/// Records a declined or failed attempt and lets the booking be paid again (until its hold
+/// runs out). A decline is saved under the key; a provider failure gives the key back.
+pub async fn finish_unsuccessful(
+    db: &Database,
+    payment: &payment::Model,
+    status: &str,
+    saved_error: Option<&AppError>,
+) -> Result<(), AppError> {
+    let now = clock::now();
+    let txn = db.writer.begin().await?;
+    let marked = payment::Entity::update_many()
+        .col_expr(payment::Column::Status, Expr::value(status))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment.id))
+        .filter(payment::Column::Status.eq(payment::PROCESSING))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if marked != 1 {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    booking::Entity::update_many()
+        .col_expr(
+            booking::Column::PaymentLockUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .filter(booking::Column::Id.eq(payment.booking_id))
+        .exec(&txn)
+        .await?;
+    if let Some(booking) = booking::Entity::find_by_id(payment.booking_id)
+        .one(&txn)
+        .await?
+    {
+        seat_guard::hold_until(&txn, booking.id, booking.expires_at).await?;
+    }
+    match (claim_of(&txn, payment.id).await?, saved_error) {
+        (Some(claim), Some(err)) => {
+            let response = SavedResponse {
+                status: actix_web::ResponseError::status_code(err).as_u16(),
+                body: err.problem().to_string(),
+            };
+            idempotency::complete(&txn, claim.id, &response).await?;
+        }
+        (Some(claim), None) => idempotency::release(&txn, claim.id).await?,
+        (None, _) => {}
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn claim_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    payment_id: i32,
+) -> Result<Option<idempotency_key::Model>, AppError> {
+    Ok(idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::PaymentId.eq(payment_id))
+        .one(conn)
+        .await?)
+}
+
+async fn release_claim_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    payment_id: i32,
+) -> Result<(), AppError> {
+    if let Some(claim) = claim_of(conn, payment_id).await? {
+        idempotency::release(conn, claim.id).await?;
+    }
+    Ok(())
+}
+
+async fn current(db: &Database, payment_id: i32) -> Result<payment::Model, AppError> {
+    payment::Entity::find_by_id(payment_id)
+        .one(&db.writer)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("payment {payment_id} vanished").into())
+}
+
+async fn mark_status(
+    db: &Database,
+    payment_id: i32,
+    from: &str,
+    to: &str,
+) -> Result<u64, AppError> {
+    Ok(payment::Entity::update_many()
+        .col_expr(payment::Column::Status, Expr::value(to))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(clock::now()))
+        .filter(payment::Column::Id.eq(payment_id))
+        .filter(payment::Column::Status.eq(from))
+        .exec(&db.writer)
+        .await?
+        .rows_affected)
+}
+
+/// Refunds every succeeded payment of the booking whose refund was requested; returns how
+/// many. Safe to repeat: the provider refunds one charge at most once.
+pub async fn refund_requested(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    booking_id: i32,
+) -> Result<u64, AppError> {
+    let due = payment::Entity::find()
+        .filter(payment::Column::BookingId.eq(booking_id))
+        .filter(payment::Column::Status.eq(payment::SUCCEEDED))
+        .filter(payment::Column::RefundRequestedAt.is_not_null())
+        .all(&db.writer)
+        .await?;
+    let mut refunded = 0;
+    for payment in due {
+        provider
+            .refund(&payment.provider_key())
+            .await
+            .map_err(|e| AppError::PaymentProviderFailed(e.to_string()))?;
+        refunded += mark_status(db, payment.id, payment::SUCCEEDED, payment::REFUNDED).await?;
+    }
+    Ok(refunded)
+}
+
+/// Every attempt of a booking the caller may see, oldest first.
+pub async fn list(
+    db: &Database,
+    caller: Caller,
+    booking_id: i32,
+) -> Result<Vec<payment::Model>, AppError> {
+    let booking = find_visible(&db.reader, caller, booking_id).await?;
+    Ok(payment::Entity::find()
+        .filter(payment::Column::BookingId.eq(booking.id))
+        .order_by_asc(payment::Column::Id)
+        .all(&db.reader)
+        .await?)
+}

@@ -1,0 +1,139 @@
+//! The one promise that matters most: a seat is never sold twice. Seats are taken by a
+//! conditional write (free → held by this booking) whose affected-row count must equal the
+//! seats asked for, inside the transaction that creates the booking. The database serialises
+//! competing writes on the same rows (row locks on PostgreSQL/MySQL, the single write lock on
+//! SQLite), so of two overlapping requests exactly one can see the seats free. The unique
+//! `(flight_id, seat)` index guarantees one row per seat for the write to fight over.
+
+use chrono::NaiveDateTime;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::error::AppError;
+use crate::models::catalog::flight;
+use crate::models::catalog::flight_seat::{self, STATUS_AVAILABLE, STATUS_BOOKED, STATUS_HELD};
+
+/// Holds `seats` of `flight_id` for `booking_id` until `held_until`, or reports how many it
+/// could take. A seat is free when available, or held by a hold that ran out (`<= now`).
+/// With `guard` off (a test-only negative control) it takes the seats whatever their state.
+pub async fn take<C: ConnectionTrait>(
+    conn: &C,
+    flight_id: i32,
+    booking_id: i32,
+    seats: &[String],
+    held_until: NaiveDateTime,
+    now: NaiveDateTime,
+    guard: bool,
+) -> Result<bool, AppError> {
+    let hold = || {
+        flight_seat::Entity::update_many()
+            .col_expr(flight_seat::Column::Status, Expr::value(STATUS_HELD))
+            .col_expr(flight_seat::Column::BookingId, Expr::value(booking_id))
+            .col_expr(flight_seat::Column::HeldUntil, Expr::value(held_until))
+            .filter(flight_seat::Column::FlightId.eq(flight_id))
+            .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()))
+    };
+    if !guard {
+        let taken = hold().exec(conn).await?.rows_affected;
+        adjust_available(conn, flight_id, -(taken as i64)).await?;
+        return Ok(taken == seats.len() as u64);
+    }
+    // Available seats first: they are the ones the flight's counter counts.
+    let fresh = hold()
+        .filter(flight_seat::Column::Status.eq(STATUS_AVAILABLE))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    let mut taken = fresh;
+    if taken < seats.len() as u64 {
+        // Then seats whose hold ran out before the sweeper released them.
+        taken += hold()
+            .filter(flight_seat::Column::Status.eq(STATUS_HELD))
+            .filter(flight_seat::Column::HeldUntil.lte(now))
+            .filter(flight_seat::Column::BookingId.ne(booking_id))
+            .exec(conn)
+            .await?
+            .rows_affected;
+    }
+    if taken != seats.len() as u64 {
+        return Ok(false);
+    }
+    adjust_available(conn, flight_id, -(fresh as i64)).await?;
+    Ok(true)
+}
+
+/// Frees every seat still held or booked by `booking_id`; returns how many.
+pub async fn release<C: ConnectionTrait>(
+    conn: &C,
+    flight_id: i32,
+    booking_id: i32,
+) -> Result<u64, AppError> {
+    let released = flight_seat::Entity::update_many()
+        .col_expr(flight_seat::Column::Status, Expr::value(STATUS_AVAILABLE))
+        .col_expr(
+            flight_seat::Column::BookingId,
+            Expr::value(Option::<i32>::None),
+        )
+        .col_expr(
+            flight_seat::Column::HeldUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .filter(flight_seat::Column::BookingId.eq(booking_id))
+        .filter(flight_seat::Column::Status.is_in([STATUS_HELD, STATUS_BOOKED]))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    adjust_available(conn, flight_id, released as i64).await?;
+    Ok(released)
+}
+
+/// Turns the booking's held seats into booked ones; returns how many.
+pub async fn mark_booked<C: ConnectionTrait>(conn: &C, booking_id: i32) -> Result<u64, AppError> {
+    Ok(flight_seat::Entity::update_many()
+        .col_expr(flight_seat::Column::Status, Expr::value(STATUS_BOOKED))
+        .col_expr(
+            flight_seat::Column::HeldUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .filter(flight_seat::Column::BookingId.eq(booking_id))
+        .filter(flight_seat::Column::Status.eq(STATUS_HELD))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Moves the end of the booking's holds (kept while a payment is with the provider).
+pub async fn hold_until<C: ConnectionTrait>(
+    conn: &C,
+    booking_id: i32,
+    until: NaiveDateTime,
+) -> Result<(), AppError> {
+    flight_seat::Entity::update_many()
+        .col_expr(flight_seat::Column::HeldUntil, Expr::value(until))
+        .filter(flight_seat::Column::BookingId.eq(booking_id))
+        .filter(flight_seat::Column::Status.eq(STATUS_HELD))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Keeps `flights.seats_available` equal to the flight's `available` seats, in the same
+/// transaction as the seats themselves.
+async fn adjust_available<C: ConnectionTrait>(
+    conn: &C,
+    flight_id: i32,
+    delta: i64,
+) -> Result<(), AppError> {
+    if delta == 0 {
+        return Ok(());
+    }
+    flight::Entity::update_many()
+        .col_expr(
+            flight::Column::SeatsAvailable,
+            Expr::col(flight::Column::SeatsAvailable).add(delta),
+        )
+        .filter(flight::Column::Id.eq(flight_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}

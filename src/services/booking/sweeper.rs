@@ -1,0 +1,141 @@
+//! The sweeper: expires pending bookings whose hold ran out and frees their seats, finishes
+//! payment attempts a crash left `processing`, retries refunds left undone, and deletes
+//! idempotency keys past their retention. Every step is a conditional write, so several
+//! instances may sweep one database at once without doing anything twice.
+
+use chrono::{Duration, NaiveDateTime};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+
+use super::idempotency;
+use super::payments::{
+    finish_success, finish_unsuccessful, refund_requested, PAYMENT_LOCK_SECONDS,
+};
+use super::provider::PaymentProvider;
+use super::seat_guard;
+use crate::clock;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::models::booking::booking::{self, EXPIRED, PENDING};
+use crate::models::booking::payment;
+
+/// Rows handled per step and run, so one run stays short.
+const BATCH: u64 = 500;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SweepReport {
+    pub expired: u64,
+    pub payments_completed: u64,
+    pub payments_failed: u64,
+    pub refunds: u64,
+    pub keys_deleted: u64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn sweep(db: &Database, provider: &dyn PaymentProvider) -> Result<SweepReport, AppError> {
+    let now = clock::now();
+    let mut report = SweepReport::default();
+    // Interrupted payments first: a booking whose charge went through is confirmed rather
+    // than expired and refunded.
+    reconcile_payments(db, provider, now, &mut report).await?;
+    report.expired = expire_overdue(db, now).await?;
+    report.refunds = retry_refunds(db, provider).await?;
+    report.keys_deleted = idempotency::delete_expired(db, now).await?;
+    if report != SweepReport::default() {
+        tracing::info!(?report, "sweep finished");
+    }
+    Ok(report)
+}
+
+/// Pending bookings past `expires_at` and not being paid become `expired`, seats freed.
+async fn expire_overdue(db: &Database, now: NaiveDateTime) -> Result<u64, AppError> {
+    let not_locked = || {
+        Condition::any()
+            .add(booking::Column::PaymentLockUntil.is_null())
+            .add(booking::Column::PaymentLockUntil.lte(now))
+    };
+    let overdue = booking::Entity::find()
+        .filter(booking::Column::Status.eq(PENDING))
+        .filter(booking::Column::ExpiresAt.lte(now))
+        .filter(not_locked())
+        .limit(BATCH)
+        .all(&db.reader)
+        .await?;
+    let mut expired = 0;
+    for candidate in overdue {
+        let txn = db.writer.begin().await?;
+        let changed = booking::Entity::update_many()
+            .col_expr(booking::Column::Status, Expr::value(EXPIRED))
+            .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+            .filter(booking::Column::Id.eq(candidate.id))
+            .filter(booking::Column::Status.eq(PENDING))
+            .filter(booking::Column::ExpiresAt.lte(now))
+            .filter(not_locked())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if changed == 1 {
+            seat_guard::release(&txn, candidate.flight_id, candidate.id).await?;
+            expired += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(expired)
+}
+
+/// Attempts still `processing` after the payment lock: the provider says whether it charged.
+async fn reconcile_payments(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    now: NaiveDateTime,
+    report: &mut SweepReport,
+) -> Result<(), AppError> {
+    let stale = payment::Entity::find()
+        .filter(payment::Column::Status.eq(payment::PROCESSING))
+        .filter(payment::Column::CreatedAt.lte(now - Duration::seconds(PAYMENT_LOCK_SECONDS)))
+        .limit(BATCH)
+        .all(&db.reader)
+        .await?;
+    for attempt in stale {
+        let found = match provider.find_charge(&attempt.provider_key()).await {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::warn!(error = %err, payment_id = attempt.id, "provider unreachable; will retry");
+                continue;
+            }
+        };
+        match found {
+            Some(provider_ref) => match finish_success(db, provider, attempt, provider_ref).await {
+                Ok(_) | Err(AppError::BookingNotPayable) | Err(AppError::BookingAlreadyPaid) => {
+                    report.payments_completed += 1
+                }
+                Err(err) => return Err(err),
+            },
+            None => {
+                finish_unsuccessful(db, &attempt, payment::FAILED, None).await?;
+                report.payments_failed += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn retry_refunds(db: &Database, provider: &dyn PaymentProvider) -> Result<u64, AppError> {
+    let bookings: Vec<i32> = payment::Entity::find()
+        .select_only()
+        .column(payment::Column::BookingId)
+        .filter(payment::Column::Status.eq(payment::SUCCEEDED))
+        .filter(payment::Column::RefundRequestedAt.is_not_null())
+        .limit(BATCH)
+        .into_tuple::<i32>()
+        .all(&db.reader)
+        .await?;
+    let mut refunded = 0;
+    for booking_id in bookings {
+        match refund_requested(db, provider, booking_id).await {
+            Ok(n) => refunded += n,
+            Err(err) => tracing::warn!(error = %err, booking_id, "refund failed; will retry"),
+        }
+    }
+    Ok(refunded)
+}

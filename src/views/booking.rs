@@ -1,0 +1,93 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::clock;
+use crate::models::booking::payment;
+use crate::services::booking::bookings::BookingDetails;
+
+#[derive(Serialize, ToSchema)]
+pub struct BookingSeatView {
+    #[schema(example = "12C")]
+    pub seat: String,
+    #[schema(example = "economy")]
+    pub class: String,
+    pub price: i64,
+    pub passenger: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BookingView {
+    pub id: i32,
+    #[schema(example = "K7QX4M")]
+    pub reference: String,
+    pub flight_id: i32,
+    /// `pending`, `confirmed`, `cancelled` or `expired`.
+    #[schema(example = "pending")]
+    pub status: String,
+    pub seats: Vec<BookingSeatView>,
+    /// Minor units of `currency`.
+    pub total: i64,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<BookingDetails> for BookingView {
+    fn from(details: BookingDetails) -> Self {
+        let booking = details.booking;
+        Self {
+            id: booking.id,
+            status: booking.effective_status(clock::now()).to_string(),
+            reference: booking.reference,
+            flight_id: booking.flight_id,
+            seats: details
+                .seats
+                .into_iter()
+                .map(|s| BookingSeatView {
+                    seat: s.seat,
+                    class: s.class,
+                    price: s.price,
+                    passenger: s.passenger_name,
+                })
+                .collect(),
+            total: booking.total,
+            currency: booking.currency,
+            created_at: clock::to_utc(booking.created_at),
+            expires_at: clock::to_utc(booking.expires_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: i32,
+    pub booking_id: i32,
+    /// `processing`, `succeeded`, `declined`, `failed` or `refunded`.
+    #[schema(example = "succeeded")]
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    #[schema(example = "pm_card_ok")]
+    pub payment_method: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<payment::Model> for PaymentView {
+    fn from(p: payment::Model) -> Self {
+        Self {
+            id: p.id,
+            booking_id: p.booking_id,
+            status: p.status,
+            amount: p.amount,
+            currency: p.currency,
+            payment_method: p.method,
+            created_at: clock::to_utc(p.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentListView {
+    pub data: Vec<PaymentView>,
+}
