@@ -62,6 +62,7 @@ pub struct Settings {
     pub jwt_secret: Secret,
     pub token_ttl_seconds: u64,
     pub hold_ttl_seconds: u64,
+    pub payment_lock_seconds: u64,
     pub sweep_interval_seconds: u64,
     pub rate_limit_enabled: bool,
     pub rate_limit_per_second: u32,
@@ -88,6 +89,7 @@ struct RawSettings {
     jwt_secret: String,
     token_ttl_seconds: u64,
     hold_ttl_seconds: u64,
+    payment_lock_seconds: u64,
     sweep_interval_seconds: u64,
     rate_limit_enabled: bool,
     rate_limit_per_second: u32,
@@ -213,6 +215,7 @@ impl Settings {
         for (key, value) in [
             ("token_ttl_seconds", raw.token_ttl_seconds),
             ("hold_ttl_seconds", raw.hold_ttl_seconds),
+            ("payment_lock_seconds", raw.payment_lock_seconds),
             ("sweep_interval_seconds", raw.sweep_interval_seconds),
             (
                 "rate_limit_per_second",
@@ -276,6 +279,7 @@ impl Settings {
             jwt_secret: Secret::new(raw.jwt_secret),
             token_ttl_seconds: raw.token_ttl_seconds,
             hold_ttl_seconds: raw.hold_ttl_seconds,
+            payment_lock_seconds: raw.payment_lock_seconds,
             sweep_interval_seconds: raw.sweep_interval_seconds,
             rate_limit_enabled: raw.rate_limit_enabled,
             rate_limit_per_second: raw.rate_limit_per_second,
@@ -349,7 +353,7 @@ mod tests {
         let keys = default_keys();
         assert!(keys.contains(&"database_url".to_string()));
         assert!(keys.contains(&"max_pending_bookings".to_string()));
-        assert_eq!(keys.len(), 19, "{keys:?}");
+        assert_eq!(keys.len(), 20, "{keys:?}");
     }
 
     #[test]

@@ -185,6 +185,12 @@ impl AppError {
                 serde_json::to_value(errors).unwrap_or_default(),
             );
         }
+        if let AppError::SeatUnavailable(seats) = self {
+            body.insert(
+                "seats".into(),
+                serde_json::to_value(seats).unwrap_or_default(),
+            );
+        }
         Value::Object(body)
     }
 }

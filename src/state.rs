@@ -3,6 +3,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::services::booking::bookings::BookingPolicy;
+use crate::services::booking::payments::PaymentPolicy;
 use crate::services::booking::provider::PaymentProvider;
 use crate::services::identity::TokenKeys;
 
@@ -21,6 +22,14 @@ impl AppState {
             hold_ttl_seconds: self.settings.hold_ttl_seconds,
             max_pending_bookings: self.settings.max_pending_bookings,
             seat_guard: !self.settings.faults.disable_seat_guard,
+        }
+    }
+
+    pub fn payment_policy(&self) -> PaymentPolicy {
+        PaymentPolicy {
+            lock_seconds: i64::try_from(self.settings.payment_lock_seconds)
+                .unwrap_or(i64::MAX / 4_000),
+            pause_after_charge: self.settings.faults.pause_after_charge,
         }
     }
 }

@@ -214,7 +214,7 @@ pub async fn pay_booking(
     let reply = payments::pay(
         &state.db,
         state.payments.as_ref(),
-        state.settings.faults.pause_after_charge,
+        state.payment_policy(),
         Caller::from(&user),
         *id,
         key,

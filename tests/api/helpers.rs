@@ -340,3 +340,106 @@ pub fn days_ahead(days: i64) -> chrono::DateTime<chrono::Utc> {
     let date = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
     date.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
 }
+
+/// A flight on the catalog's 12-seat airplane (rows 1-3, "AB CD", row 1 business),
+/// departing `days` from now.
+pub async fn bookable_flight(app: &TestApp, catalog: &Catalog, number: &str) -> i64 {
+    let flight = app
+        .create_flight(
+            catalog,
+            flight_body(
+                catalog,
+                number,
+                days_ahead(10) + chrono::Duration::hours(6),
+                100_000,
+            ),
+        )
+        .await;
+    flight["id"].as_i64().expect("id")
+}
+
+pub fn passengers(count: usize) -> Value {
+    Value::Array(
+        (0..count)
+            .map(|i| json!({"name": format!("Passenger {i}")}))
+            .collect(),
+    )
+}
+
+impl TestApp {
+    pub async fn book(&self, token: &str, flight_id: i64, seats: &[&str]) -> Response {
+        let body =
+            json!({"flight_id": flight_id, "seats": seats, "passengers": passengers(seats.len())});
+        self.post("/api/v1/bookings", Some(token), &body).await
+    }
+
+    pub async fn book_assigned(&self, token: &str, flight_id: i64, count: usize) -> Response {
+        let body = json!({"flight_id": flight_id, "passengers": passengers(count)});
+        self.post("/api/v1/bookings", Some(token), &body).await
+    }
+
+    pub async fn pay(&self, token: &str, booking: &Value, key: &str, method: &str) -> Response {
+        let id = booking["id"].as_i64().expect("booking id");
+        self.client
+            .post(self.url(&format!("/api/v1/bookings/{id}/payments")))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&json!({"amount": booking["total"], "currency": booking["currency"], "payment_method": method}))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// (charges, refunds) the sandbox provider recorded, from its own ledger.
+    pub async fn sandbox_ledger(&self) -> (usize, usize) {
+        use sea_orm::EntityTrait;
+        use skybook::models::booking::sandbox_charge;
+        let rows = sandbox_charge::Entity::find()
+            .all(&self.db.writer)
+            .await
+            .expect("ledger");
+        let charges = rows
+            .iter()
+            .filter(|r| r.kind == sandbox_charge::CHARGE)
+            .count();
+        (charges, rows.len() - charges)
+    }
+
+    pub async fn booking(&self, token: &str, id: i64) -> Value {
+        let (status, body) = status_and_json(
+            self.get(&format!("/api/v1/bookings/{id}"), Some(token))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub async fn seat_map(&self, flight_id: i64) -> Vec<(String, bool)> {
+        let (_, map) = status_and_json(
+            self.get(&format!("/api/v1/flights/{flight_id}/seats"), None)
+                .await,
+        )
+        .await;
+        map["seats"]
+            .as_array()
+            .expect("seats")
+            .iter()
+            .map(|s| {
+                (
+                    s["seat"].as_str().expect("seat").to_string(),
+                    s["available"].as_bool().expect("bool"),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn seats_available(&self, flight_id: i64) -> i64 {
+        let (_, flight) = status_and_json(
+            self.get(&format!("/api/v1/flights/{flight_id}"), None)
+                .await,
+        )
+        .await;
+        flight["seats_available"].as_i64().expect("seats_available")
+    }
+}

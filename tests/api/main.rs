@@ -2,10 +2,14 @@
 
 mod authorization;
 mod bad_input;
+mod booking;
 mod catalog;
+mod concurrency;
 mod health;
 mod helpers;
 mod identity;
+mod payments;
 mod rate_limits;
 mod search;
+mod sweeper;
 mod tokens;

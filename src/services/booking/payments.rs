@@ -33,9 +33,15 @@ use crate::models::booking::{booking_seat, idempotency_key, payment};
 use crate::services::db_errors::is_unique_violation;
 use crate::views::booking::PaymentView;
 
-/// How long a payment attempt may stay with the provider before the sweeper reconciles it;
-/// the booking's seats stay held that long.
-pub const PAYMENT_LOCK_SECONDS: i64 = 120;
+/// How payments run, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PaymentPolicy {
+    /// How long an attempt may stay with the provider before the sweeper reconciles it; the
+    /// booking's seats stay held that long.
+    pub lock_seconds: i64,
+    /// Fault injection for the crash test.
+    pub pause_after_charge: bool,
+}
 
 pub struct PaymentForCreate {
     pub amount: i64,
@@ -55,7 +61,7 @@ pub struct PaymentReply {
 pub async fn pay(
     db: &Database,
     provider: &dyn PaymentProvider,
-    pause_after_charge: bool,
+    policy: PaymentPolicy,
     caller: Caller,
     booking_id: i32,
     key: IdempotencyKey,
@@ -85,16 +91,7 @@ pub async fn pay(
             }
             Claim::Claimed(id) => id,
         };
-    match attempt(
-        db,
-        provider,
-        pause_after_charge,
-        &booking,
-        claim_id,
-        &request,
-    )
-    .await
-    {
+    match attempt(db, provider, policy, &booking, claim_id, &request).await {
         Ok(payment) => Ok(PaymentReply {
             response: created(&payment),
             replayed: false,
@@ -133,13 +130,13 @@ fn created(payment: &payment::Model) -> SavedResponse {
 async fn attempt(
     db: &Database,
     provider: &dyn PaymentProvider,
-    pause_after_charge: bool,
+    policy: PaymentPolicy,
     booking: &booking::Model,
     claim_id: i32,
     request: &PaymentForCreate,
 ) -> Result<payment::Model, AppError> {
     let now = clock::now();
-    let lock_until = now + Duration::seconds(PAYMENT_LOCK_SECONDS);
+    let lock_until = now + Duration::seconds(policy.lock_seconds);
     let txn = db.writer.begin().await?;
     let locked = booking::Entity::update_many()
         .col_expr(booking::Column::PaymentLockUntil, Expr::value(lock_until))
@@ -198,7 +195,7 @@ async fn attempt(
             &payment.method,
         )
         .await;
-    if pause_after_charge && matches!(outcome, Ok(ChargeOutcome::Charged { .. })) {
+    if policy.pause_after_charge && matches!(outcome, Ok(ChargeOutcome::Charged { .. })) {
         tracing::warn!(
             payment_id = payment.id,
             "fault injection: pausing after the charge"

@@ -8,9 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
 use super::idempotency;
-use super::payments::{
-    finish_success, finish_unsuccessful, refund_requested, PAYMENT_LOCK_SECONDS,
-};
+use super::payments::{finish_success, finish_unsuccessful, refund_requested, PaymentPolicy};
 use super::provider::PaymentProvider;
 use super::seat_guard;
 use crate::clock;
@@ -32,12 +30,16 @@ pub struct SweepReport {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn sweep(db: &Database, provider: &dyn PaymentProvider) -> Result<SweepReport, AppError> {
+pub async fn sweep(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    policy: PaymentPolicy,
+) -> Result<SweepReport, AppError> {
     let now = clock::now();
     let mut report = SweepReport::default();
     // Interrupted payments first: a booking whose charge went through is confirmed rather
     // than expired and refunded.
-    reconcile_payments(db, provider, now, &mut report).await?;
+    reconcile_payments(db, provider, policy, now, &mut report).await?;
     report.expired = expire_overdue(db, now).await?;
     report.refunds = retry_refunds(db, provider).await?;
     report.keys_deleted = idempotency::delete_expired(db, now).await?;
@@ -87,12 +89,13 @@ async fn expire_overdue(db: &Database, now: NaiveDateTime) -> Result<u64, AppErr
 async fn reconcile_payments(
     db: &Database,
     provider: &dyn PaymentProvider,
+    policy: PaymentPolicy,
     now: NaiveDateTime,
     report: &mut SweepReport,
 ) -> Result<(), AppError> {
     let stale = payment::Entity::find()
         .filter(payment::Column::Status.eq(payment::PROCESSING))
-        .filter(payment::Column::CreatedAt.lte(now - Duration::seconds(PAYMENT_LOCK_SECONDS)))
+        .filter(payment::Column::CreatedAt.lte(now - Duration::seconds(policy.lock_seconds)))
         .limit(BATCH)
         .all(&db.reader)
         .await?;

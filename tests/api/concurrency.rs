@@ -1,0 +1,1 @@
+//! Concurrency: many truly concurrent requests, exact counts.
