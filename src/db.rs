@@ -51,6 +51,19 @@ impl Database {
                 let pool = MySqlPoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    // READ COMMITTED, as on PostgreSQL: InnoDB's default REPEATABLE READ adds
+                    // gap locks on secondary indexes, and concurrent conditional updates of
+                    // one booking then deadlock instead of queueing.
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(
+                                conn,
+                                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await
                     .context("cannot connect to MySQL")?;

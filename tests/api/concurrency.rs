@@ -1,1 +1,327 @@
-//! Concurrency: many truly concurrent requests, exact counts.
+//! Concurrency: many truly concurrent requests (released together by a barrier) and exact
+//! counts of what happened. The negative control turns the seat guard off to prove these
+//! tests can see a double sale at all.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::Barrier;
+
+use crate::helpers::{bookable_flight, spawn_app_with, status_and_json, TestApp};
+
+/// Sends every request at once and returns (status, body) in request order.
+async fn all_at_once<F, Fut>(count: usize, make: F) -> Vec<(u16, Value)>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(count));
+    let mut tasks = Vec::with_capacity(count);
+    for i in 0..count {
+        let barrier = barrier.clone();
+        let request = make(i);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let (status, body) = status_and_json(request.await).await;
+            (status.as_u16(), body)
+        }));
+    }
+    let mut results = Vec::with_capacity(count);
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    results
+}
+
+fn count(results: &[(u16, Value)], status: u16, code: Option<&str>) -> usize {
+    results
+        .iter()
+        .filter(|(s, body)| *s == status && code.is_none_or(|c| body["code"] == c))
+        .count()
+}
+
+fn no_server_errors(results: &[(u16, Value)]) {
+    let errors: Vec<&(u16, Value)> = results.iter().filter(|(s, _)| *s >= 500).collect();
+    assert!(errors.is_empty(), "server errors: {errors:?}");
+}
+
+async fn tokens(app: &TestApp, n: usize) -> Vec<String> {
+    let mut tokens = Vec::with_capacity(n);
+    for _ in 0..n {
+        tokens.push(app.customer_token().await);
+    }
+    tokens
+}
+
+async fn race_for_one_seat(app: &TestApp) -> Vec<(u16, Value)> {
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(app, &catalog, "AI300").await;
+    let tokens = Arc::new(tokens(app, 10).await);
+    let client = app.client.clone();
+    let url = app.url("/api/v1/bookings");
+    all_at_once(200, |i| {
+        let request = client
+            .post(&url)
+            .bearer_auth(&tokens[i % tokens.len()])
+            .json(&serde_json::json!({"flight_id": flight, "seats": ["2A"], "passengers": [{"name": format!("P{i}")}]}));
+        async move { request.send().await.expect("sent") }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn two_hundred_requests_for_one_seat_sell_it_exactly_once() {
+    let app = spawn_app_with(|s| s.max_pending_bookings = 1000).await;
+    let results = race_for_one_seat(&app).await;
+    no_server_errors(&results);
+    assert_eq!(count(&results, 201, None), 1, "exactly one winner");
+    assert_eq!(count(&results, 409, Some("seat_unavailable")), 199);
+    let refused = results.iter().find(|(s, _)| *s == 409).expect("a refusal");
+    assert_eq!(refused.1["seats"], serde_json::json!(["2A"]));
+}
+
+#[tokio::test]
+async fn without_the_seat_guard_the_same_race_double_sells() {
+    // The negative control: the test above would notice a broken guard.
+    let app = spawn_app_with(|s| {
+        s.max_pending_bookings = 1000;
+        s.faults.disable_seat_guard = true;
+    })
+    .await;
+    let results = race_for_one_seat(&app).await;
+    let sold = count(&results, 201, None);
+    assert!(
+        sold > 1,
+        "with the guard off the seat was sold {sold} times"
+    );
+}
+
+#[tokio::test]
+async fn overlapping_multi_seat_requests_never_both_win() {
+    let app = spawn_app_with(|s| s.max_pending_bookings = 1000).await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "AI301").await;
+    let tokens = Arc::new(tokens(&app, 5).await);
+    let letters = ['A', 'B', 'C', 'D'];
+    // Pairs of seats that overlap each other in many ways.
+    let pairs: Vec<[String; 2]> = (0..60)
+        .map(|i| {
+            let row = 2 + (i % 2);
+            let first = letters[i % 4];
+            let second = letters[(i / 4 + i + 1) % 4];
+            let second = if second == first {
+                letters[(i + 2) % 4]
+            } else {
+                second
+            };
+            [format!("{row}{first}"), format!("{row}{second}")]
+        })
+        .collect();
+    let pairs = Arc::new(pairs);
+    let client = app.client.clone();
+    let url = app.url("/api/v1/bookings");
+    let results = all_at_once(pairs.len(), |i| {
+        let body = serde_json::json!({"flight_id": flight, "seats": pairs[i], "passengers": [{"name": "A"}, {"name": "B"}]});
+        let request = client.post(&url).bearer_auth(&tokens[i % tokens.len()]).json(&body);
+        async move { request.send().await.expect("sent") }
+    })
+    .await;
+    no_server_errors(&results);
+    let mut sold = HashSet::new();
+    for (status, body) in &results {
+        match status {
+            201 => {
+                for seat in body["seats"].as_array().expect("seats") {
+                    let seat = seat["seat"].as_str().expect("seat").to_string();
+                    assert!(sold.insert(seat.clone()), "seat {seat} sold twice");
+                }
+            }
+            409 => assert_eq!(body["code"], "seat_unavailable"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(count(&results, 201, None) * 2, sold.len());
+    let held: HashSet<String> = app
+        .seat_map(flight)
+        .await
+        .into_iter()
+        .filter(|(_, free)| !free)
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(held, sold, "the seat map shows exactly the sold seats");
+    assert_eq!(app.seats_available(flight).await, 12 - sold.len() as i64);
+}
+
+#[tokio::test]
+async fn assigned_seats_on_a_small_plane_are_handed_out_once() {
+    let app = spawn_app_with(|s| s.max_pending_bookings = 1000).await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "AI302").await;
+    let tokens = Arc::new(tokens(&app, 5).await);
+    let client = app.client.clone();
+    let url = app.url("/api/v1/bookings");
+    let results = all_at_once(40, |i| {
+        let body =
+            serde_json::json!({"flight_id": flight, "passengers": [{"name": format!("P{i}")}]});
+        let request = client
+            .post(&url)
+            .bearer_auth(&tokens[i % tokens.len()])
+            .json(&body);
+        async move { request.send().await.expect("sent") }
+    })
+    .await;
+    no_server_errors(&results);
+    assert_eq!(
+        count(&results, 201, None),
+        12,
+        "every seat of the 12-seat plane, once"
+    );
+    assert_eq!(count(&results, 409, Some("seat_unavailable")), 28);
+    let seats: Vec<String> = results
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b["seats"][0]["seat"].as_str().expect("seat").to_string())
+        .collect();
+    assert_eq!(
+        seats.iter().collect::<HashSet<_>>().len(),
+        12,
+        "no seat twice: {seats:?}"
+    );
+    assert_eq!(app.seats_available(flight).await, 0);
+}
+
+async fn one_booking(app: &TestApp) -> (String, Value) {
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(app, &catalog, "AI310").await;
+    let token = app.customer_token().await;
+    let (status, booking) = status_and_json(app.book(&token, flight, &["2A", "2B"]).await).await;
+    assert_eq!(status, 201, "{booking}");
+    (token, booking)
+}
+
+#[tokio::test]
+async fn thirty_concurrent_payments_with_different_keys_charge_once() {
+    let app = spawn_app_with(|_| {}).await;
+    let (token, booking) = one_booking(&app).await;
+    let app = Arc::new(app);
+    let results = all_at_once(30, |i| {
+        let app = app.clone();
+        let token = token.clone();
+        let booking = booking.clone();
+        async move {
+            app.pay(&token, &booking, &format!("key-{i}"), "pm_card_ok")
+                .await
+        }
+    })
+    .await;
+    no_server_errors(&results);
+    assert_eq!(count(&results, 201, None), 1, "{results:?}");
+    assert_eq!(
+        count(&results, 409, None),
+        29,
+        "the rest see it paid or being paid: {results:?}"
+    );
+    assert_eq!(app.sandbox_ledger().await, (1, 0), "exactly one charge");
+    let id = booking["id"].as_i64().expect("id");
+    assert_eq!(app.booking(&token, id).await["status"], "confirmed");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_payments_with_one_key_charge_once() {
+    let app = spawn_app_with(|_| {}).await;
+    let (token, booking) = one_booking(&app).await;
+    let app = Arc::new(app);
+    let results = all_at_once(20, |_| {
+        let app = app.clone();
+        let token = token.clone();
+        let booking = booking.clone();
+        async move { app.pay(&token, &booking, "the-one-key", "pm_card_ok").await }
+    })
+    .await;
+    no_server_errors(&results);
+    let created = count(&results, 201, None);
+    let in_progress = count(&results, 409, Some("idempotency_request_in_progress"));
+    assert!(created >= 1, "{results:?}");
+    assert_eq!(
+        created + in_progress,
+        20,
+        "only replays and in-progress answers: {results:?}"
+    );
+    let first = results.iter().find(|(s, _)| *s == 201).expect("a success");
+    assert!(
+        results
+            .iter()
+            .filter(|(s, _)| *s == 201)
+            .all(|r| r.1 == first.1),
+        "replays equal the original"
+    );
+    assert_eq!(app.sandbox_ledger().await, (1, 0), "exactly one charge");
+}
+
+#[tokio::test]
+async fn a_payment_racing_the_expiry_either_confirms_or_is_refused_never_both() {
+    let app = spawn_app_with(|s| {
+        s.hold_ttl_seconds = 2;
+        s.max_pending_bookings = 1000;
+        s.sweep_interval_seconds = 1;
+    })
+    .await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "AI320").await;
+    let token = app.customer_token().await;
+    let mut bookings = Vec::new();
+    for seat in ["2A", "2B", "2C", "2D", "3A", "3B", "3C", "3D"] {
+        let (_, booking) = status_and_json(app.book(&token, flight, &[seat]).await).await;
+        bookings.push(booking);
+    }
+    let app = Arc::new(app);
+    let mut tasks = Vec::new();
+    for (i, booking) in bookings.iter().enumerate() {
+        let expires: chrono::DateTime<chrono::Utc> = booking["expires_at"]
+            .as_str()
+            .expect("expires")
+            .parse()
+            .expect("time");
+        // From 200 ms before to 150 ms after the expiry.
+        let at = expires - chrono::Duration::milliseconds(200)
+            + chrono::Duration::milliseconds(50 * i as i64);
+        let (app, token, booking) = (app.clone(), token.clone(), booking.clone());
+        tasks.push(tokio::spawn(async move {
+            let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
+            let (status, body) = status_and_json(
+                app.pay(&token, &booking, &format!("race-{i}"), "pm_card_ok")
+                    .await,
+            )
+            .await;
+            (booking["id"].as_i64().expect("id"), status.as_u16(), body)
+        }));
+    }
+    let mut outcomes: HashMap<i64, u16> = HashMap::new();
+    for task in tasks {
+        let (id, status, body) = task.await.expect("task");
+        assert!(
+            status == 201 || (status == 409 && body["code"] == "booking_not_payable"),
+            "booking {id}: {status} {body}"
+        );
+        outcomes.insert(id, status);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let mut paid = 0;
+    for (id, status) in &outcomes {
+        let booking = app.booking(&token, *id).await;
+        let expected = if *status == 201 {
+            "confirmed"
+        } else {
+            "expired"
+        };
+        assert_eq!(booking["status"], expected, "booking {id} after a {status}");
+        paid += usize::from(*status == 201);
+    }
+    assert_eq!(
+        app.sandbox_ledger().await,
+        (paid, 0),
+        "charged exactly the confirmed bookings"
+    );
+}

@@ -26,8 +26,6 @@ use crate::services::pagination::{Page, PageRequest};
 pub const MAX_PASSENGERS: usize = 9;
 /// Attempts at a fresh random reference before giving up (a clash is one in ~10^8).
 const REFERENCE_ATTEMPTS: usize = 5;
-/// Attempts at choosing seats when a concurrent booking took the chosen ones first.
-const ASSIGNMENT_ATTEMPTS: usize = 5;
 
 /// Who asks: bookings are visible to their owner and to admins.
 #[derive(Debug, Clone, Copy)]
@@ -86,10 +84,16 @@ pub async fn create(
     let expires_at =
         now + Duration::seconds(i64::try_from(policy.hold_ttl_seconds).unwrap_or(i64::MAX / 4_000));
 
-    for _ in 0..ASSIGNMENT_ATTEMPTS {
+    // A chosen set of seats is tried once. Assigned seats are chosen again whenever a
+    // concurrent booking took them first; every lost race means another booking won, so this
+    // ends once the flight has no room left.
+    let attempts = match new.seats {
+        SeatRequest::Chosen(_) => 1,
+        SeatRequest::Assigned => usize::try_from(flight.seats_total).unwrap_or(0) + 1,
+    };
+    for _ in 0..attempts {
         let txn = db.writer.begin().await?;
-        // The transaction's first statement is a write, so on SQLite it takes the write lock
-        // at once (waiting on the busy timeout) instead of failing on a later upgrade.
+        seat_guard::lock_flight(&txn, flight.id).await?;
         let booking = insert_booking(&txn, caller.user_id, &flight, now, expires_at).await?;
         let pending = booking::Entity::find()
             .filter(booking::Column::UserId.eq(caller.user_id))
@@ -406,6 +410,7 @@ pub async fn cancel(
             .filter(not_locked.clone())
             .filter(condition)
     };
+    seat_guard::lock_flight(&txn, booking.flight_id).await?;
     let was_confirmed = cancel_from(Condition::all().add(booking::Column::Status.eq(CONFIRMED)))
         .exec(&txn)
         .await?

@@ -236,7 +236,14 @@ pub async fn finish_success(
     provider_ref: String,
 ) -> Result<payment::Model, AppError> {
     let now = clock::now();
+    let flight_id = booking::Entity::find_by_id(payment.booking_id)
+        .one(&db.writer)
+        .await?
+        .map(|b| b.flight_id)
+        .ok_or_else(|| anyhow::anyhow!("payment without booking"))?;
     let txn = db.writer.begin().await?;
+    // It may have to give the seats back (below), so it queues on the flight first.
+    seat_guard::lock_flight(&txn, flight_id).await?;
     let marked = payment::Entity::update_many()
         .col_expr(payment::Column::Status, Expr::value(payment::SUCCEEDED))
         .col_expr(payment::Column::SuccessKey, Expr::value(payment.booking_id))

@@ -13,6 +13,23 @@ use crate::error::AppError;
 use crate::models::catalog::flight;
 use crate::models::catalog::flight_seat::{self, STATUS_AVAILABLE, STATUS_BOOKED, STATUS_HELD};
 
+/// Takes the flight's row lock (a write that changes nothing). Every transaction that changes
+/// a flight's seats takes it first: MySQL's foreign-key checks put shared locks on the flight
+/// row, and two bookings that both hold one and then both want to update the seat counter
+/// deadlock. Taken first, the lock queues them instead. On SQLite it also makes the
+/// transaction's first statement a write, so it takes the write lock at once.
+pub async fn lock_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<(), AppError> {
+    flight::Entity::update_many()
+        .col_expr(
+            flight::Column::SeatsAvailable,
+            Expr::col(flight::Column::SeatsAvailable).into(),
+        )
+        .filter(flight::Column::Id.eq(flight_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Holds `seats` of `flight_id` for `booking_id` until `held_until`, or reports how many it
 /// could take. A seat is free when available, or held by a hold that ran out (`<= now`).
 /// With `guard` off (a test-only negative control) it takes the seats whatever their state.

@@ -66,6 +66,7 @@ async fn expire_overdue(db: &Database, now: NaiveDateTime) -> Result<u64, AppErr
     let mut expired = 0;
     for candidate in overdue {
         let txn = db.writer.begin().await?;
+        seat_guard::lock_flight(&txn, candidate.flight_id).await?;
         let changed = booking::Entity::update_many()
             .col_expr(booking::Column::Status, Expr::value(EXPIRED))
             .col_expr(booking::Column::UpdatedAt, Expr::value(now))
