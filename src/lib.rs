@@ -5,6 +5,7 @@ pub mod config;
 pub mod controllers;
 pub mod db;
 pub mod error;
+pub mod jobs;
 pub mod models;
 pub mod services;
 pub mod startup;

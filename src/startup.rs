@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::controllers::{self, docs::ApiDoc, RateLimits};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::jobs;
 use crate::services::booking::provider::SandboxProvider;
 use crate::services::catalog::demo;
 use crate::services::identity::TokenKeys;
@@ -84,6 +85,8 @@ impl Application {
                 .wrap(middleware::from_fn(request_id::middleware))
         })
         .workers(workers)
+        // Signals are handled in `run_until_stopped`, which stops the workers as well.
+        .disable_signals()
         .shutdown_timeout(10)
         .listen(listener)?
         .run();
@@ -102,12 +105,62 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGINT/SIGTERM (or a stop through the server handle), draining requests.
+    /// Serves HTTP and runs the background workers until SIGINT/SIGTERM, then drains both:
+    /// in-flight requests finish, in-flight jobs get the monitor's shutdown timeout.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let db = self.state.db.clone();
-        self.server.await.context("HTTP server failed")?;
+        let handle = self.server.handle();
+        let server_stopped = Arc::new(tokio::sync::Notify::new());
+        let server_task = {
+            let stopped = server_stopped.clone();
+            let server = self.server;
+            tokio::spawn(async move {
+                let result = server.await;
+                stopped.notify_one();
+                result
+            })
+        };
+        let running = jobs::RunningWorkers::default();
+        let workers = running.clone();
+        let shutdown = async move {
+            tokio::select! {
+                _ = shutdown_signal() => {
+                    tracing::info!("stopping: draining requests and jobs");
+                    handle.stop(true).await;
+                }
+                // The server ended by itself: stop the workers too.
+                _ = server_stopped.notified() => {}
+            }
+            workers.stop_all();
+            Ok(())
+        };
+        let monitor = jobs::monitor(&self.state, &running)
+            .run_with_signal(shutdown)
+            .await
+            .map_err(|e| anyhow::anyhow!("background workers failed: {e}"));
+        let server = server_task.await.context("HTTP server task failed")?;
         db.close().await;
-        Ok(())
+        server.context("HTTP server failed")?;
+        monitor
+    }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
     }
 }
 

@@ -1,0 +1,68 @@
+//! Background work on one apalis monitor, in the same process as the HTTP server: the
+//! booking sweeper (apalis-cron). Workers start and stop with the server.
+
+mod schedule;
+pub mod sweeper;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_cron::CronStream;
+
+use schedule::Every;
+
+use crate::state::AppState;
+
+/// How long in-flight jobs get to finish when the process stops.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The running workers, so that shutdown can wake them: apalis rc.9's monitor shutdown does
+/// not wake a worker that is waiting on its stream (a cron worker would otherwise sit out the
+/// whole shutdown timeout). `stop()` wakes it; it still finishes its in-flight tasks.
+#[derive(Clone, Default)]
+pub struct RunningWorkers(Arc<Mutex<Vec<WorkerContext>>>);
+
+impl RunningWorkers {
+    pub fn stop_all(&self) {
+        // Copied out first: `stop()` emits an event whose handler takes this lock again.
+        let workers: Vec<WorkerContext> = match self.0.lock() {
+            Ok(workers) => workers.clone(),
+            Err(_) => return,
+        };
+        for worker in workers {
+            let _ = worker.stop();
+        }
+    }
+}
+
+/// The monitor with every worker registered.
+pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
+    let running = running.clone();
+    let sweeper_state = state.clone();
+    let interval = Duration::from_secs(state.settings.sweep_interval_seconds);
+    Monitor::new()
+        .register(move |_restart| {
+            WorkerBuilder::new("skybook-sweeper")
+                .backend(CronStream::new(Every::new(interval)))
+                .data(sweeper_state.clone())
+                .build(sweeper::sweep)
+        })
+        .on_event(move |ctx, event| {
+            if let (Event::Start, Ok(mut workers)) = (event, running.0.lock()) {
+                workers.push(ctx.clone());
+            }
+            if let Event::Error(err) = event {
+                tracing::error!(worker = %ctx.name(), error = %err, "background worker error");
+            }
+        })
+        // Restarting a worker that exits on shutdown would loop during shutdown.
+        .should_restart(|ctx, err, restarts| {
+            if matches!(err, WorkerError::GracefulExit) {
+                return false;
+            }
+            tracing::error!(worker = %ctx.name(), error = %err, restarts, "background worker died");
+            restarts < 10
+        })
+        .shutdown_timeout(SHUTDOWN_TIMEOUT)
+}

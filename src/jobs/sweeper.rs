@@ -1,0 +1,17 @@
+//! The booking sweeper as an apalis-cron worker, every `SKYBOOK_SWEEP_INTERVAL_SECONDS`.
+
+use apalis::prelude::*;
+use apalis_cron::Tick;
+
+use crate::services::booking::sweeper;
+use crate::state::AppState;
+
+pub async fn sweep(_tick: Tick, state: Data<AppState>) -> Result<(), BoxDynError> {
+    // A failed sweep is logged and tried again on the next tick; the worker keeps running.
+    if let Err(err) =
+        sweeper::sweep(&state.db, state.payments.as_ref(), state.payment_policy()).await
+    {
+        tracing::error!(error = %err, "sweep failed");
+    }
+    Ok(())
+}
