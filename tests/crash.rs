@@ -1,0 +1,266 @@
+//! The process is killed (SIGKILL) after the provider charged and before the result was
+//! committed. After a restart the sweeper finishes the attempt: the booking is confirmed and
+//! charged exactly once, and the client's retry with the same key replays the success.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Row};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+const SECRET: &str = "crash-test-secret-0123456789abcdefghij";
+
+fn skybook(dir: &Path, fault: bool) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skybook"));
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SKYBOOK_DATA_DIR", dir.join("data"))
+        .env("SKYBOOK_DEMO_DATA", "false")
+        .env("SKYBOOK_BIND", "127.0.0.1:0")
+        .env("SKYBOOK_JWT_SECRET", SECRET)
+        .env("SKYBOOK_RATE_LIMIT_ENABLED", "false")
+        .env("SKYBOOK_PAYMENT_LOCK_SECONDS", "1")
+        .env("SKYBOOK_SWEEP_INTERVAL_SECONDS", "1")
+        .env("SKYBOOK_LOG", "warn")
+        .kill_on_drop(true)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if fault {
+        command.env("SKYBOOK_FAULT_PAUSE_AFTER_CHARGE", "true");
+    }
+    command
+}
+
+async fn serve(dir: &Path, fault: bool) -> (Child, String) {
+    let mut child = skybook(dir, fault)
+        .arg("serve")
+        .spawn()
+        .expect("skybook starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("a listening line in time")
+        .expect("readable stdout")
+        .expect("a line");
+    let address = line
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_string();
+    (child, address)
+}
+
+async fn ledger(dir: &Path) -> (i64, i64) {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(dir.join("data/skybook.db"))
+        .read_only(true)
+        .connect()
+        .await
+        .expect("open the database");
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(kind = 'charge'), 0) AS charges, COALESCE(SUM(kind = 'refund'), 0) AS refunds FROM sandbox_charges",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("ledger");
+    (row.get("charges"), row.get("refunds"))
+}
+
+async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut request = client.request(method, url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_payment_killed_between_charge_and_commit_is_finished_after_restart_and_charged_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut admin = skybook(dir.path(), false)
+        .args([
+            "create-admin",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ])
+        .spawn()
+        .expect("create-admin");
+    admin
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"ops-password\n")
+        .await
+        .expect("password");
+    assert!(admin.wait().await.expect("exit").success());
+
+    let (mut first, base) = serve(dir.path(), true).await;
+    let client = reqwest::Client::new();
+    let post = reqwest::Method::POST;
+    let (_, signed_in) = send(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/auth/signin"),
+        None,
+        json!({"email": "ops@example.com", "password": "ops-password"}),
+    )
+    .await;
+    let admin = signed_in["access_token"]
+        .as_str()
+        .expect("admin token")
+        .to_string();
+    let (_, city) = send(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/cities"),
+        Some(&admin),
+        json!({"name": "Crashville", "country_code": "IN"}),
+    )
+    .await;
+    for code in ["CRA", "CRB"] {
+        let (status, _) = send(
+            &client,
+            post.clone(),
+            format!("{base}/api/v1/airports"),
+            Some(&admin),
+            json!({"code": code, "name": code, "city_id": city["id"], "timezone": "Asia/Kolkata"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (_, airplane) = send(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/airplanes"),
+        Some(&admin),
+        json!({"model": "Crash 1", "rows": 2, "seat_letters": "AB"}),
+    )
+    .await;
+    let departs = chrono::Utc::now() + chrono::Duration::days(3);
+    let (status, flight) = send(&client, post.clone(), format!("{base}/api/v1/flights"), Some(&admin), json!({
+        "flight_number": "CR1", "airplane_id": airplane["id"], "departure_airport": "CRA", "arrival_airport": "CRB",
+        "departure_time": departs.to_rfc3339(), "arrival_time": (departs + chrono::Duration::hours(1)).to_rfc3339(),
+        "price_economy": 500_000, "price_business": 900_000, "currency": "INR"})).await;
+    assert_eq!(status, 201, "{flight}");
+    send(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/auth/signup"),
+        None,
+        json!({"email": "t@example.com", "password": "traveller-pw", "name": "T"}),
+    )
+    .await;
+    let (_, signed_in) = send(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/auth/signin"),
+        None,
+        json!({"email": "t@example.com", "password": "traveller-pw"}),
+    )
+    .await;
+    let token = signed_in["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let (status, booking) = send(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/bookings"),
+        Some(&token),
+        json!({"flight_id": flight["id"], "seats": ["1A"], "passengers": [{"name": "T"}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{booking}");
+    let pay_url = format!("{base}/api/v1/bookings/{}/payments", booking["id"]);
+    let pay_body =
+        json!({"amount": booking["total"], "currency": "INR", "payment_method": "pm_card_ok"});
+
+    // The payment hangs after the charge (fault injection); kill the process right there.
+    let hanging = {
+        let (client, url, token, body) = (
+            client.clone(),
+            pay_url.clone(),
+            token.clone(),
+            pay_body.clone(),
+        );
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", "crash-key")
+                .json(&body)
+                .send()
+                .await
+        })
+    };
+    for _ in 0..200 {
+        if ledger(dir.path()).await.0 == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        ledger(dir.path()).await,
+        (1, 0),
+        "the provider charged before the kill"
+    );
+    first.kill().await.expect("SIGKILL");
+    assert!(
+        hanging.await.expect("task").is_err(),
+        "the client never got an answer"
+    );
+
+    let (_second, base) = serve(dir.path(), false).await;
+    let booking_url = format!("{base}/api/v1/bookings/{}", booking["id"]);
+    let mut status = Value::Null;
+    for _ in 0..150 {
+        let response = client
+            .get(&booking_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("sent");
+        status = response.json::<Value>().await.expect("json")["status"].clone();
+        if status == "confirmed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status, "confirmed",
+        "the sweeper finished the interrupted payment"
+    );
+    assert_eq!(ledger(dir.path()).await, (1, 0), "charged exactly once");
+
+    // The client retries with its key and gets the success, not a second charge.
+    let pay_url = pay_url.replace(pay_url.split("/api").next().unwrap_or_default(), &base);
+    let retry = client
+        .post(&pay_url)
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "crash-key")
+        .json(&pay_body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let payment: Value = retry.json().await.expect("json");
+    assert_eq!(payment["status"], "succeeded");
+    assert_eq!(ledger(dir.path()).await, (1, 0));
+}
