@@ -46,6 +46,7 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
             WorkerBuilder::new("skybook-sweeper")
                 .backend(CronStream::new(Every::new(interval)))
                 .data(sweeper_state.clone())
+                .data(sweeper::OneAtATime::default())
                 .build(sweeper::sweep)
         })
         .on_event(move |ctx, event| {

@@ -1,12 +1,28 @@
 //! The booking sweeper as an apalis-cron worker, every `SKYBOOK_SWEEP_INTERVAL_SECONDS`.
 
+use std::sync::Arc;
+
 use apalis::prelude::*;
 use apalis_cron::Tick;
 
 use crate::services::booking::sweeper;
 use crate::state::AppState;
 
-pub async fn sweep(_tick: Tick, state: Data<AppState>) -> Result<(), BoxDynError> {
+/// Skips a tick while the previous sweep still runs. The cron worker has no concurrency limit
+/// (with one, a sweep longer than the period makes apalis-cron's stream fail and the worker
+/// stop), so overlap is prevented here.
+#[derive(Clone, Default)]
+pub struct OneAtATime(Arc<tokio::sync::Mutex<()>>);
+
+pub async fn sweep(
+    _tick: Tick,
+    state: Data<AppState>,
+    guard: Data<OneAtATime>,
+) -> Result<(), BoxDynError> {
+    let Ok(_running) = guard.0.try_lock() else {
+        tracing::debug!("previous sweep still running; skipping this tick");
+        return Ok(());
+    };
     // A failed sweep is logged and tried again on the next tick; the worker keeps running.
     if let Err(err) =
         sweeper::sweep(&state.db, state.payments.as_ref(), state.payment_policy()).await
