@@ -304,3 +304,47 @@ async fn bad_search_parameters_are_422_naming_the_field() {
         assert_problem(app.get(path, None).await, 422, "validation_failed").await;
     }
 }
+
+#[tokio::test]
+async fn search_is_one_index_range_on_route_and_local_date() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use skybook::models::catalog::IataCode;
+    use skybook::services::catalog::search::{statements, FlightSearch};
+    let app = spawn_app().await;
+    if app.db.writer.get_database_backend() != DbBackend::Sqlite {
+        // The plan below is SQLite's wording; the indexes are the same on every backend.
+        return;
+    }
+    let query = FlightSearch {
+        from: Some(IataCode::parse("DEL").expect("code")),
+        to: Some(IataCode::parse("BOM").expect("code")),
+        date: Some(days_ahead(3).date_naive()),
+        passengers: Some(2),
+        ..FlightSearch::default()
+    };
+    let (rows, count) = statements(&query);
+    for statement in [rows, count] {
+        let built = DbBackend::Sqlite.build(&statement);
+        let explain = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!("EXPLAIN QUERY PLAN {}", built.sql),
+            built.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let plan: Vec<String> = app
+            .db
+            .reader
+            .query_all(explain)
+            .await
+            .expect("plan")
+            .iter()
+            .map(|row| row.try_get::<String>("", "detail").expect("detail"))
+            .collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("USING INDEX ix_flights_search (departure_airport_id=? AND arrival_airport_id=? AND departure_local_date=?)"), "{plan}");
+        assert!(
+            plan.contains("ix_flight_seats_expired_holds"),
+            "lapsed holds are counted from their index: {plan}"
+        );
+        assert!(!plan.contains("SCAN f"), "no scan of flights: {plan}");
+    }
+}

@@ -2,7 +2,7 @@
 //! query plus its count.
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::flights::{details_select, free_seats, join_airports, FlightDetails};
@@ -53,6 +53,25 @@ struct Count {
 
 #[tracing::instrument(skip(db))]
 pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDetails>, AppError> {
+    let (rows, count) = statements(query);
+    let backend = db.reader.get_database_backend();
+    let total = Count::find_by_statement(backend.build(&count))
+        .one(&db.reader)
+        .await?
+        .map(|c| c.total)
+        .unwrap_or(0);
+    let items = FlightDetails::find_by_statement(backend.build(&rows))
+        .all(&db.reader)
+        .await?;
+    Ok(Page {
+        items,
+        request: query.page,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// The page of rows and the count, as statements (public so tests can check their plans).
+pub fn statements(query: &FlightSearch) -> (SelectStatement, SelectStatement) {
     let mut rows = details_select();
     let mut count = Query::select();
     count
@@ -99,19 +118,5 @@ pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDe
         .order_by((flight::Entity, flight::Column::Id), order)
         .limit(query.page.per_page)
         .offset(query.page.offset());
-
-    let backend = db.reader.get_database_backend();
-    let total = Count::find_by_statement(backend.build(&count))
-        .one(&db.reader)
-        .await?
-        .map(|c| c.total)
-        .unwrap_or(0);
-    let items = FlightDetails::find_by_statement(backend.build(&rows))
-        .all(&db.reader)
-        .await?;
-    Ok(Page {
-        items,
-        request: query.page,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    (rows, count)
 }
