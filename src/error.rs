@@ -63,6 +63,8 @@ pub enum AppError {
     IdempotencyKeyReused,
     #[error("idempotent request in progress")]
     IdempotencyRequestInProgress,
+    #[error("overloaded")]
+    Unavailable,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -93,6 +95,7 @@ impl AppError {
             AppError::IdempotencyKeyMissing => "idempotency_key_missing",
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
             AppError::IdempotencyRequestInProgress => "idempotency_request_in_progress",
+            AppError::Unavailable => "unavailable",
             AppError::Unexpected(_) => "internal",
         }
     }
@@ -118,6 +121,7 @@ impl AppError {
             AppError::IdempotencyKeyMissing => "Idempotency-Key header required",
             AppError::IdempotencyKeyReused => "Idempotency key reused",
             AppError::IdempotencyRequestInProgress => "Request in progress",
+            AppError::Unavailable => "Temporarily overloaded",
             AppError::Unexpected(_) => "Internal error",
         }
     }
@@ -152,7 +156,7 @@ impl AppError {
             AppError::AmountMismatch => "amount and currency must equal the booking's total".into(),
             AppError::PaymentDeclined => "the card was declined; nothing was charged".into(),
             AppError::PaymentProviderFailed(_) => {
-                "the payment provider failed; nothing was charged, retry with the same key".into()
+                "the payment provider failed; nothing stays charged, retry with the same key".into()
             }
             AppError::IdempotencyKeyMissing => {
                 "send an Idempotency-Key header (1-255 characters)".into()
@@ -163,6 +167,7 @@ impl AppError {
             AppError::IdempotencyRequestInProgress => {
                 "the first request with this Idempotency-Key is still running".into()
             }
+            AppError::Unavailable => "the database is saturated; retry shortly".into(),
             AppError::Unexpected(_) => "something went wrong on our side".into(),
         }
     }
@@ -197,6 +202,29 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::{DbErr, RuntimeErr, SqlErr};
+        // Services map the constraints they expect to precise answers; these are the ones a
+        // concurrent change can still hit (e.g. a referenced row deleted meanwhile).
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                return AppError::Conflict("a resource with these values already exists".into())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                return AppError::Conflict(
+                    "a referenced resource is missing or still in use".into(),
+                )
+            }
+            _ => {}
+        }
+        // Every connection busy for the whole acquire timeout: overload, not a bug.
+        if matches!(
+            err,
+            DbErr::ConnectionAcquire(_)
+                | DbErr::Conn(RuntimeErr::SqlxError(sqlx::Error::PoolTimedOut))
+        ) {
+            tracing::warn!(error = %err, "database pool exhausted");
+            return AppError::Unavailable;
+        }
         AppError::Unexpected(anyhow::Error::new(err).context("database error"))
     }
 }
@@ -216,6 +244,7 @@ impl ResponseError for AppError {
             | AppError::BookingNotPayable
             | AppError::BookingAlreadyPaid
             | AppError::IdempotencyRequestInProgress => StatusCode::CONFLICT,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::FlightDeparted
             | AppError::AmountMismatch
             | AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -240,6 +269,9 @@ impl ResponseError for AppError {
         } = self
         {
             response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+        }
+        if let AppError::Unavailable = self {
+            response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.body(self.problem().to_string())
     }

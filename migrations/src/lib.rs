@@ -8,6 +8,19 @@ mod m20261125_000003_booking;
 
 pub struct Migrator;
 
+/// On MySQL/MariaDB, every table is utf8mb4 with a binary collation: names may hold any
+/// script or emoji whatever the server's default charset, and keys and codes compare exactly
+/// (not case- or accent-insensitively) as they do on SQLite and PostgreSQL.
+pub(crate) fn portable(
+    manager: &SchemaManager,
+    mut table: TableCreateStatement,
+) -> TableCreateStatement {
+    if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::MySql {
+        table.character_set("utf8mb4").collate("utf8mb4_bin");
+    }
+    table
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

@@ -21,7 +21,8 @@ pub enum Users {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(Users::Table)
                     .col(
@@ -41,7 +42,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Users::Role).string_len(16).not_null())
                     .col(ColumnDef::new(Users::CreatedAt).date_time().not_null())
                     .to_owned(),
-            )
+            ))
             .await?;
         manager
             .create_index(

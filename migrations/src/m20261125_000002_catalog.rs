@@ -81,18 +81,20 @@ fn id_column<T: IntoIden>(name: T) -> ColumnDef {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(Cities::Table)
                     .col(id_column(Cities::Id))
                     .col(ColumnDef::new(Cities::Name).string_len(100).not_null())
                     .col(ColumnDef::new(Cities::CountryCode).string_len(2).not_null())
                     .to_owned(),
-            )
+            ))
             .await?;
 
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(Airports::Table)
                     .col(id_column(Airports::Id))
@@ -108,7 +110,7 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Restrict),
                     )
                     .to_owned(),
-            )
+            ))
             .await?;
         manager
             .create_index(
@@ -131,7 +133,8 @@ impl MigrationTrait for Migration {
             .await?;
 
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(Airplanes::Table)
                     .col(id_column(Airplanes::Id))
@@ -144,11 +147,12 @@ impl MigrationTrait for Migration {
                     )
                     .col(ColumnDef::new(Airplanes::BusinessRows).integer().not_null())
                     .to_owned(),
-            )
+            ))
             .await?;
 
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(Flights::Table)
                     .col(id_column(Flights::Id))
@@ -215,7 +219,7 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Restrict),
                     )
                     .to_owned(),
-            )
+            ))
             .await?;
         // Search: route + local date is an equality prefix, departure time orders within it.
         manager
@@ -258,7 +262,8 @@ impl MigrationTrait for Migration {
             .await?;
 
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(FlightSeats::Table)
                     .col(id_column(FlightSeats::Id))
@@ -282,7 +287,7 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
-            )
+            ))
             .await?;
         // One row per seat of a flight: the last guard against a seat existing twice.
         manager

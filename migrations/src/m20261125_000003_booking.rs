@@ -131,7 +131,8 @@ async fn index(
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(Bookings::Table)
                     .col(id_column(Bookings::Id))
@@ -164,7 +165,7 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Restrict),
                     )
                     .to_owned(),
-            )
+            ))
             .await?;
         index(
             manager,
@@ -203,7 +204,8 @@ impl MigrationTrait for Migration {
         .await?;
 
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(BookingSeats::Table)
                     .col(id_column(BookingSeats::Id))
@@ -228,7 +230,7 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
-            )
+            ))
             .await?;
         index(
             manager,
@@ -243,7 +245,8 @@ impl MigrationTrait for Migration {
         .await?;
 
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(Payments::Table)
                     .col(id_column(Payments::Id))
@@ -270,7 +273,7 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Restrict),
                     )
                     .to_owned(),
-            )
+            ))
             .await?;
         index(
             manager,
@@ -301,7 +304,8 @@ impl MigrationTrait for Migration {
         .await?;
 
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(IdempotencyKeys::Table)
                     .col(id_column(IdempotencyKeys::Id))
@@ -334,7 +338,7 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     .to_owned(),
-            )
+            ))
             .await?;
         index(
             manager,
@@ -357,7 +361,8 @@ impl MigrationTrait for Migration {
         .await?;
 
         manager
-            .create_table(
+            .create_table(crate::portable(
+                manager,
                 Table::create()
                     .table(SandboxCharges::Table)
                     .col(id_column(SandboxCharges::Id))
@@ -387,7 +392,7 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     .to_owned(),
-            )
+            ))
             .await?;
         // The provider charges (and refunds) one payment attempt at most once.
         index(

@@ -202,12 +202,15 @@ pub async fn pay_booking(
     id: web::Path<i32>,
     Guarded(user, body): Guarded<AuthUser, web::Json<PaymentBody>>,
 ) -> Result<HttpResponse, AppError> {
-    let key = IdempotencyKey::parse(
-        request
-            .headers()
-            .get("idempotency-key")
-            .map(|v| v.to_str().unwrap_or("")),
-    )?;
+    let key = match request.headers().get("idempotency-key").map(|v| v.to_str()) {
+        Some(Err(_)) => {
+            return Err(AppError::Malformed(
+                "Idempotency-Key must be visible ASCII".into(),
+            ))
+        }
+        Some(Ok(value)) => IdempotencyKey::parse(Some(value))?,
+        None => IdempotencyKey::parse(None)?,
+    };
     let body = body.into_inner();
     let canonical = serde_json::to_value(&body).map_err(|e| anyhow::anyhow!(e))?;
     let fingerprint = fingerprint("POST", request.path(), &canonical);

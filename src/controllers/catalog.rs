@@ -46,9 +46,14 @@ fn checked<T>(value: Option<T>) -> Result<T, AppError> {
 }
 
 fn parse_timestamp(input: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(input.trim())
+    let time = DateTime::parse_from_rfc3339(input.trim())
         .map(|t| t.with_timezone(&Utc).trunc_subsecs(0))
-        .map_err(|_| "must be an RFC 3339 timestamp, e.g. 2026-12-01T09:30:00Z".to_string())
+        .map_err(|_| "must be an RFC 3339 timestamp, e.g. 2026-12-01T09:30:00Z".to_string())?;
+    // Far beyond any schedule, and inside every backend's date range.
+    if !(2000..2100).contains(&chrono::Datelike::year(&time)) {
+        return Err("must be between the years 2000 and 2099".into());
+    }
+    Ok(time)
 }
 
 // ---- cities ----

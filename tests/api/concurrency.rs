@@ -325,3 +325,28 @@ async fn a_payment_racing_the_expiry_either_confirms_or_is_refused_never_both() 
         "charged exactly the confirmed bookings"
     );
 }
+
+#[tokio::test]
+async fn the_pending_cap_holds_under_concurrent_bookings() {
+    let app = spawn_app_with(|s| s.max_pending_bookings = 2).await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "AI330").await;
+    let token = app.customer_token().await;
+    let seats = ["2A", "2B", "2C", "2D", "3A", "3B", "3C", "3D"];
+    let client = app.client.clone();
+    let url = app.url("/api/v1/bookings");
+    let results = all_at_once(seats.len(), |i| {
+        let body = serde_json::json!({"flight_id": flight, "seats": [seats[i]], "passengers": [{"name": "P"}]});
+        let request = client.post(&url).bearer_auth(&token).json(&body);
+        async move { request.send().await.expect("sent") }
+    })
+    .await;
+    no_server_errors(&results);
+    assert_eq!(count(&results, 201, None), 2, "{results:?}");
+    assert_eq!(count(&results, 409, Some("conflict")), 6, "{results:?}");
+    assert_eq!(
+        app.seats_available(flight).await,
+        10,
+        "refused bookings held nothing"
+    );
+}

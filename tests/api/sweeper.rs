@@ -241,3 +241,67 @@ async fn sweepers_running_at_once_expire_each_booking_once() {
         .expect("query");
     assert!(stored.iter().all(|b| b.status == "expired"));
 }
+
+#[tokio::test]
+async fn a_new_payment_after_an_interrupted_charge_settles_it_instead_of_charging_again() {
+    // The sweeper is far away; the payment lock of the interrupted attempt has run out.
+    let app = spawn_app_with(|s| {
+        s.sweep_interval_seconds = 3600;
+        s.payment_lock_seconds = 1;
+    })
+    .await;
+    let (token, booking) = booked(&app, &["2A"]).await;
+    interrupted_payment(&app, &booking, true).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = app.pay(&token, &booking, "a-fresh-key", "pm_card_ok").await;
+    crate::helpers::assert_problem(response, 409, "booking_already_paid").await;
+    let id = booking["id"].as_i64().expect("id");
+    assert_eq!(app.booking(&token, id).await["status"], "confirmed");
+    assert_eq!(
+        app.sandbox_ledger().await,
+        (1, 0),
+        "the earlier charge counts; none was added"
+    );
+}
+
+#[tokio::test]
+async fn a_key_whose_request_died_before_recording_an_attempt_is_freed() {
+    let app = spawn_app_with(|s| {
+        s.sweep_interval_seconds = 1;
+        s.payment_lock_seconds = 1;
+    })
+    .await;
+    let (token, booking) = booked(&app, &["2A"]).await;
+    let user_id = stored_booking(&app, booking["id"].as_i64().expect("id"))
+        .await
+        .user_id;
+    let claim = idempotency_key::ActiveModel {
+        user_id: Set(user_id),
+        key: Set("orphan".into()),
+        fingerprint: Set("from a request that died".into()),
+        state: Set(idempotency_key::IN_PROGRESS.into()),
+        response_status: Set(None),
+        response_body: Set(None),
+        payment_id: Set(None),
+        created_at: Set(skybook::clock::now() - chrono::Duration::seconds(5)),
+        ..Default::default()
+    };
+    idempotency_key::Entity::insert(claim)
+        .exec(&app.db.writer)
+        .await
+        .expect("claim");
+    eventually("the abandoned claim is deleted", || async {
+        idempotency_key::Entity::find()
+            .all(&app.db.writer)
+            .await
+            .expect("query")
+            .is_empty()
+    })
+    .await;
+    assert_eq!(
+        app.pay(&token, &booking, "orphan", "pm_card_ok")
+            .await
+            .status(),
+        201
+    );
+}

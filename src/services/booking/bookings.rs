@@ -19,6 +19,7 @@ use crate::models::booking::booking::{self, CANCELLED, CONFIRMED, PENDING};
 use crate::models::booking::{booking_seat, payment, reference};
 use crate::models::catalog::flight_seat::{self, CLASS_BUSINESS};
 use crate::models::catalog::{airplane, flight, SeatCode};
+use crate::models::identity::user;
 use crate::services::catalog::seats::is_free;
 use crate::services::db_errors::is_unique_violation;
 use crate::services::pagination::{Page, PageRequest};
@@ -93,7 +94,16 @@ pub async fn create(
     };
     for _ in 0..attempts {
         let txn = db.writer.begin().await?;
-        seat_guard::lock_flight(&txn, flight.id).await?;
+        // The user's row first: one user's bookings queue on it, so the pending cap below is
+        // exact under concurrency. Then the flight's (see `seat_guard::lock_flight`).
+        user::Entity::update_many()
+            .col_expr(user::Column::Role, Expr::col(user::Column::Role).into())
+            .filter(user::Column::Id.eq(caller.user_id))
+            .exec(&txn)
+            .await?;
+        if !seat_guard::lock_flight(&txn, flight.id).await? {
+            return Err(AppError::field("flight_id", "no flight has this id"));
+        }
         let booking = insert_booking(&txn, caller.user_id, &flight, now, expires_at).await?;
         let pending = booking::Entity::find()
             .filter(booking::Column::UserId.eq(caller.user_id))

@@ -140,6 +140,43 @@ pub async fn claim(
     Err(AppError::IdempotencyRequestInProgress)
 }
 
+/// Refuses a key already used for a different request (without claiming it).
+pub async fn ensure_not_reused(
+    db: &Database,
+    user_id: i32,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let existing = idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::UserId.eq(user_id))
+        .filter(idempotency_key::Column::Key.eq(key.as_str()))
+        .filter(idempotency_key::Column::CreatedAt.gt(now - Duration::hours(RETENTION_HOURS)))
+        .one(&db.writer)
+        .await?;
+    match existing {
+        Some(existing) if existing.fingerprint != fingerprint => {
+            Err(AppError::IdempotencyKeyReused)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Deletes claims that never got as far as recording a payment attempt (the process died in
+/// between), so their keys do not stay "in progress" for a day; returns how many.
+pub async fn delete_abandoned(
+    db: &Database,
+    claimed_before: NaiveDateTime,
+) -> Result<u64, AppError> {
+    Ok(idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::State.eq(IN_PROGRESS))
+        .filter(idempotency_key::Column::PaymentId.is_null())
+        .filter(idempotency_key::Column::CreatedAt.lte(claimed_before))
+        .exec(&db.writer)
+        .await?
+        .rows_affected)
+}
+
 /// Saves the finished response under the key.
 pub async fn complete<C: ConnectionTrait>(
     conn: &C,

@@ -49,6 +49,10 @@ pub struct PaymentForCreate {
     pub method: String,
 }
 
+/// A refund can be due for a success (cancelled booking), or for a charge that arrived after
+/// its attempt had been given up as failed.
+pub const REFUNDABLE: [&str; 2] = [payment::SUCCEEDED, payment::FAILED];
+
 /// What to send back: the fresh result, or the one saved under the key.
 #[derive(Debug)]
 pub struct PaymentReply {
@@ -72,6 +76,9 @@ pub async fn pay(
     if booking.user_id != caller.user_id {
         return Err(AppError::NotFound);
     }
+    // A key already used for another request is refused as such, even when this body is
+    // also invalid.
+    idempotency::ensure_not_reused(db, caller.user_id, &key, &fingerprint, clock::now()).await?;
     if !provider.accepts(&request.method) {
         return Err(AppError::field(
             "payment_method",
@@ -109,7 +116,13 @@ pub async fn pay(
                     body: err.problem().to_string(),
                 };
                 idempotency::complete(&db.writer, claim_id, &response).await
+            } else if let AppError::Unexpected(_) = err {
+                // The attempt may have charged: the key stays in progress, and the sweeper
+                // settles the attempt and saves its result under the key.
+                Ok(())
             } else {
+                // Nothing ran (another payment was in progress), or the provider failure was
+                // recorded and the key already given back.
                 idempotency::release(&db.writer, claim_id).await
             };
             if let Err(store_err) = result {
@@ -135,6 +148,7 @@ async fn attempt(
     claim_id: i32,
     request: &PaymentForCreate,
 ) -> Result<payment::Model, AppError> {
+    settle_stale_attempts(db, provider, policy, booking.id).await?;
     let now = clock::now();
     let lock_until = now + Duration::seconds(policy.lock_seconds);
     let txn = db.writer.begin().await?;
@@ -183,7 +197,8 @@ async fn attempt(
     let payment = payment::Entity::insert(payment)
         .exec_with_returning(&txn)
         .await?;
-    seat_guard::hold_until(&txn, booking.id, lock_until).await?;
+    // Only ever lengthen the hold: the seats stay held until the later of the two.
+    seat_guard::hold_until(&txn, booking.id, lock_until.max(booking.expires_at)).await?;
     idempotency::link_payment(&txn, claim_id, payment.id).await?;
     txn.commit().await?;
 
@@ -226,6 +241,58 @@ async fn attempt(
     }
 }
 
+/// Settles attempts of this booking left `processing` past the payment lock (a crash, or a
+/// provider that never answered) before a new attempt may start, so that a retry can never
+/// charge while an earlier charge is still unrecorded.
+async fn settle_stale_attempts(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    policy: PaymentPolicy,
+    booking_id: i32,
+) -> Result<(), AppError> {
+    let cutoff = clock::now() - Duration::seconds(policy.lock_seconds);
+    let stale = payment::Entity::find()
+        .filter(payment::Column::BookingId.eq(booking_id))
+        .filter(payment::Column::Status.eq(payment::PROCESSING))
+        .filter(payment::Column::CreatedAt.lte(cutoff))
+        .all(&db.writer)
+        .await?;
+    for attempt in stale {
+        settle(db, provider, attempt).await?;
+    }
+    Ok(())
+}
+
+/// Finishes an interrupted attempt by asking the provider whether it charged.
+pub async fn settle(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    attempt: payment::Model,
+) -> Result<Settled, AppError> {
+    let charge = provider
+        .find_charge(&attempt.provider_key())
+        .await
+        .map_err(|e| AppError::PaymentProviderFailed(e.to_string()))?;
+    match charge {
+        Some(provider_ref) => match finish_success(db, provider, attempt, provider_ref).await {
+            Ok(_) | Err(AppError::BookingNotPayable) | Err(AppError::BookingAlreadyPaid) => {
+                Ok(Settled::Completed)
+            }
+            Err(err) => Err(err),
+        },
+        None => {
+            finish_unsuccessful(db, &attempt, payment::FAILED, None).await?;
+            Ok(Settled::Failed)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    Completed,
+    Failed,
+}
+
 /// Records a charge: the attempt succeeds, the booking is confirmed and its seats booked, and
 /// the response is saved under the attempt's idempotency key — all in one transaction.
 /// Used by the request and by the sweeper; whoever comes second finds the attempt finished.
@@ -259,9 +326,26 @@ pub async fn finish_success(
     match marked {
         Ok(result) if result.rows_affected == 1 => {}
         Ok(_) => {
-            // Finished already (by the sweeper, or the request it raced).
+            // Finished already, by the sweeper or the request it raced.
             txn.rollback().await?;
-            return current(db, payment.id).await;
+            let finished = current(db, payment.id).await?;
+            if finished.status == payment::SUCCEEDED {
+                return Ok(finished);
+            }
+            // The attempt was given up as failed before this charge landed: give it back.
+            tracing::error!(
+                payment_id = payment.id,
+                "charge arrived after the attempt was failed: refunding"
+            );
+            payment::Entity::update_many()
+                .col_expr(payment::Column::RefundRequestedAt, Expr::value(now))
+                .filter(payment::Column::Id.eq(payment.id))
+                .exec(&db.writer)
+                .await?;
+            refund_requested(db, provider, payment.booking_id).await?;
+            return Err(AppError::PaymentProviderFailed(
+                "the provider answered too late; the charge was refunded".into(),
+            ));
         }
         Err(err) if is_unique_violation(&err) => {
             // The database refuses a second success for one booking: give this money back.
@@ -445,7 +529,7 @@ pub async fn refund_requested(
 ) -> Result<u64, AppError> {
     let due = payment::Entity::find()
         .filter(payment::Column::BookingId.eq(booking_id))
-        .filter(payment::Column::Status.eq(payment::SUCCEEDED))
+        .filter(payment::Column::Status.is_in(REFUNDABLE))
         .filter(payment::Column::RefundRequestedAt.is_not_null())
         .all(&db.writer)
         .await?;
@@ -455,7 +539,7 @@ pub async fn refund_requested(
             .refund(&payment.provider_key())
             .await
             .map_err(|e| AppError::PaymentProviderFailed(e.to_string()))?;
-        refunded += mark_status(db, payment.id, payment::SUCCEEDED, payment::REFUNDED).await?;
+        refunded += mark_status(db, payment.id, &payment.status, payment::REFUNDED).await?;
     }
     Ok(refunded)
 }

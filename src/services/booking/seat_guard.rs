@@ -18,16 +18,18 @@ use crate::models::catalog::flight_seat::{self, STATUS_AVAILABLE, STATUS_BOOKED,
 /// row, and two bookings that both hold one and then both want to update the seat counter
 /// deadlock. Taken first, the lock queues them instead. On SQLite it also makes the
 /// transaction's first statement a write, so it takes the write lock at once.
-pub async fn lock_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<(), AppError> {
-    flight::Entity::update_many()
+/// Returns whether the flight exists.
+pub async fn lock_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<bool, AppError> {
+    let matched = flight::Entity::update_many()
         .col_expr(
             flight::Column::SeatsAvailable,
             Expr::col(flight::Column::SeatsAvailable).into(),
         )
         .filter(flight::Column::Id.eq(flight_id))
         .exec(conn)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected;
+    Ok(matched == 1)
 }
 
 /// Holds `seats` of `flight_id` for `booking_id` until `held_until`, or reports how many it

@@ -8,7 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
 use super::idempotency;
-use super::payments::{finish_success, finish_unsuccessful, refund_requested, PaymentPolicy};
+use super::payments::{refund_requested, settle, PaymentPolicy, Settled, REFUNDABLE};
 use super::provider::PaymentProvider;
 use super::seat_guard;
 use crate::clock;
@@ -42,7 +42,8 @@ pub async fn sweep(
     reconcile_payments(db, provider, policy, now, &mut report).await?;
     report.expired = expire_overdue(db, now).await?;
     report.refunds = retry_refunds(db, provider).await?;
-    report.keys_deleted = idempotency::delete_expired(db, now).await?;
+    report.keys_deleted = idempotency::delete_expired(db, now).await?
+        + idempotency::delete_abandoned(db, now - Duration::seconds(policy.lock_seconds)).await?;
     if report != SweepReport::default() {
         tracing::info!(?report, "sweep finished");
     }
@@ -101,23 +102,13 @@ async fn reconcile_payments(
         .all(&db.reader)
         .await?;
     for attempt in stale {
-        let found = match provider.find_charge(&attempt.provider_key()).await {
-            Ok(found) => found,
+        let id = attempt.id;
+        // One attempt that cannot be settled now must not hold up the rest of the sweep.
+        match settle(db, provider, attempt).await {
+            Ok(Settled::Completed) => report.payments_completed += 1,
+            Ok(Settled::Failed) => report.payments_failed += 1,
             Err(err) => {
-                tracing::warn!(error = %err, payment_id = attempt.id, "provider unreachable; will retry");
-                continue;
-            }
-        };
-        match found {
-            Some(provider_ref) => match finish_success(db, provider, attempt, provider_ref).await {
-                Ok(_) | Err(AppError::BookingNotPayable) | Err(AppError::BookingAlreadyPaid) => {
-                    report.payments_completed += 1
-                }
-                Err(err) => return Err(err),
-            },
-            None => {
-                finish_unsuccessful(db, &attempt, payment::FAILED, None).await?;
-                report.payments_failed += 1;
+                tracing::warn!(error = %err, payment_id = id, "could not settle the attempt; will retry")
             }
         }
     }
@@ -128,7 +119,7 @@ async fn retry_refunds(db: &Database, provider: &dyn PaymentProvider) -> Result<
     let bookings: Vec<i32> = payment::Entity::find()
         .select_only()
         .column(payment::Column::BookingId)
-        .filter(payment::Column::Status.eq(payment::SUCCEEDED))
+        .filter(payment::Column::Status.is_in(REFUNDABLE))
         .filter(payment::Column::RefundRequestedAt.is_not_null())
         .limit(BATCH)
         .into_tuple::<i32>()

@@ -15,7 +15,8 @@ use crate::error::{AppError, Validator};
 use crate::models::catalog::{
     airplane, airport, flight, flight_seat, Currency, FlightNumber, IataCode, Money,
 };
-use crate::services::db_errors::is_unique_violation;
+use crate::services::booking::seat_guard;
+use crate::services::db_errors::{is_foreign_key_violation, is_unique_violation};
 
 /// No scheduled flight lasts longer.
 const MAX_DURATION_HOURS: i64 = 24;
@@ -302,6 +303,10 @@ pub async fn update(
     changes: FlightForUpdate,
 ) -> Result<FlightDetails, AppError> {
     let txn = db.writer.begin().await?;
+    // Seats may be regenerated: queue behind bookings of this flight (see seat_guard).
+    if !seat_guard::lock_flight(&txn, id).await? {
+        return Err(AppError::NotFound);
+    }
     let existing = flight::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -405,6 +410,9 @@ pub async fn update(
 #[tracing::instrument(skip(db))]
 pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
     let txn = db.writer.begin().await?;
+    if !seat_guard::lock_flight(&txn, id).await? {
+        return Err(AppError::NotFound);
+    }
     flight::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -420,7 +428,13 @@ pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
         .filter(flight_seat::Column::FlightId.eq(id))
         .exec(&txn)
         .await?;
-    flight::Entity::delete_by_id(id).exec(&txn).await?;
+    match flight::Entity::delete_by_id(id).exec(&txn).await {
+        Ok(_) => {}
+        Err(err) if is_foreign_key_violation(&err) => {
+            return Err(AppError::Conflict("the flight has bookings".into()))
+        }
+        Err(err) => return Err(err.into()),
+    }
     txn.commit().await?;
     Ok(())
 }
