@@ -71,6 +71,9 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     pub smtp_url: Secret,
     pub mail_from: String,
+    pub public_url: String,
+    pub email_retry_seconds: u64,
+    pub email_max_attempts: u32,
     pub demo_data: bool,
     pub data_dir: PathBuf,
     pub max_pending_bookings: u32,
@@ -98,6 +101,9 @@ struct RawSettings {
     trusted_proxies: String,
     smtp_url: String,
     mail_from: String,
+    public_url: String,
+    email_retry_seconds: u64,
+    email_max_attempts: u32,
     demo_data: bool,
     data_dir: String,
     max_pending_bookings: u32,
@@ -227,6 +233,8 @@ impl Settings {
                 u64::from(raw.auth_rate_limit_per_minute),
             ),
             ("max_pending_bookings", u64::from(raw.max_pending_bookings)),
+            ("email_retry_seconds", raw.email_retry_seconds),
+            ("email_max_attempts", u64::from(raw.email_max_attempts)),
         ] {
             if value == 0 {
                 return Err(SettingsError::new(key, "must be at least 1"));
@@ -252,7 +260,15 @@ impl Settings {
                 "must start with smtp:// or smtps:// (or be empty)",
             ));
         }
-        if !raw.mail_from.contains('@') {
+        if !raw.public_url.is_empty()
+            && !(raw.public_url.starts_with("http://") || raw.public_url.starts_with("https://"))
+        {
+            return Err(SettingsError::new(
+                "public_url",
+                "must start with http:// or https://",
+            ));
+        }
+        if raw.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(SettingsError::new(
                 "mail_from",
                 "must be an email address, e.g. Skybook <no-reply@example.com>",
@@ -287,6 +303,13 @@ impl Settings {
             auth_rate_limit_per_minute: raw.auth_rate_limit_per_minute,
             trusted_proxies,
             smtp_url: Secret::new(raw.smtp_url),
+            public_url: if raw.public_url.trim().is_empty() {
+                format!("http://{bind}")
+            } else {
+                raw.public_url.trim_end_matches('/').to_string()
+            },
+            email_retry_seconds: raw.email_retry_seconds,
+            email_max_attempts: raw.email_max_attempts,
             mail_from: raw.mail_from,
             demo_data: raw.demo_data,
             data_dir,
@@ -353,7 +376,7 @@ mod tests {
         let keys = default_keys();
         assert!(keys.contains(&"database_url".to_string()));
         assert!(keys.contains(&"max_pending_bookings".to_string()));
-        assert_eq!(keys.len(), 20, "{keys:?}");
+        assert_eq!(keys.len(), 23, "{keys:?}");
     }
 
     #[test]

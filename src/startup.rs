@@ -23,7 +23,10 @@ use crate::jobs;
 use crate::services::booking::provider::SandboxProvider;
 use crate::services::catalog::demo;
 use crate::services::identity::TokenKeys;
+use crate::services::notify::delivery::Delivery;
+use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
+use crate::views::templates;
 use crate::web::{input, request_id};
 
 pub struct Application {
@@ -49,8 +52,20 @@ impl Application {
             tracing::info!(?summary, "seeded the demo catalog");
         }
         let secret = jwt_secret(&settings)?;
+        let delivery = Delivery {
+            db: db.clone(),
+            tera: Arc::new(templates::load()?),
+            mailer: Mailer::new(settings.smtp_url.expose(), &settings.data_dir)?,
+            from: settings
+                .mail_from
+                .parse()
+                .map_err(|e| anyhow::anyhow!("mail_from: {e}"))?,
+            public_url: settings.public_url.clone(),
+            retry_seconds: settings.email_retry_seconds,
+        };
         let state = AppState {
             payments: Arc::new(SandboxProvider::new(db.clone())),
+            delivery,
             db,
             tokens: TokenKeys::new(&secret, settings.token_ttl_seconds),
             settings: Arc::new(settings),

@@ -6,6 +6,7 @@ use crate::services::booking::bookings::BookingPolicy;
 use crate::services::booking::payments::PaymentPolicy;
 use crate::services::booking::provider::PaymentProvider;
 use crate::services::identity::TokenKeys;
+use crate::services::notify::delivery::Delivery;
 
 /// What every request handler may use; cloned cheaply into each worker.
 #[derive(Clone)]
@@ -14,6 +15,7 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub settings: Arc<Settings>,
     pub payments: Arc<dyn PaymentProvider>,
+    pub delivery: Delivery,
 }
 
 impl AppState {
@@ -22,6 +24,7 @@ impl AppState {
             hold_ttl_seconds: self.settings.hold_ttl_seconds,
             max_pending_bookings: self.settings.max_pending_bookings,
             seat_guard: !self.settings.faults.disable_seat_guard,
+            email_max_attempts: self.settings.email_max_attempts,
         }
     }
 
@@ -30,6 +33,7 @@ impl AppState {
             lock_seconds: i64::try_from(self.settings.payment_lock_seconds)
                 .unwrap_or(i64::MAX / 4_000),
             pause_after_charge: self.settings.faults.pause_after_charge,
+            email_max_attempts: self.settings.email_max_attempts,
         }
     }
 }

@@ -162,10 +162,12 @@ async fn apply(world: &mut World, op: &Op) {
         hold_ttl_seconds: 600,
         max_pending_bookings: 100,
         seat_guard: true,
+        email_max_attempts: 3,
     };
     let payment_policy = PaymentPolicy {
         lock_seconds: 120,
         pause_after_charge: false,
+        email_max_attempts: 3,
     };
     match op {
         Op::Create {
@@ -241,7 +243,7 @@ async fn apply(world: &mut World, op: &Op) {
                 user_id: if *by_admin { -1 } else { owner },
                 is_admin: *by_admin,
             };
-            let _ = bookings::cancel(&world.db, &world.provider, caller, id).await;
+            let _ = bookings::cancel(&world.db, &world.provider, policy, caller, id).await;
         }
         Op::Lapse { booking } => {
             let Some(&(id, _)) = world.bookings.get(*booking) else {

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_identity;
 mod m20261125_000002_catalog;
 mod m20261125_000003_booking;
+mod m20261125_000004_notify;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_identity::Migration),
             Box::new(m20261125_000002_catalog::Migration),
             Box::new(m20261125_000003_booking::Migration),
+            Box::new(m20261125_000004_notify::Migration),
         ]
     }
 }

@@ -174,8 +174,14 @@ pub async fn cancel_booking(
     user: AuthUser,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let booking =
-        bookings::cancel(&state.db, state.payments.as_ref(), Caller::from(&user), *id).await?;
+    let booking = bookings::cancel(
+        &state.db,
+        state.payments.as_ref(),
+        state.booking_policy(),
+        Caller::from(&user),
+        *id,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(BookingView::from(booking)))
 }
 

@@ -4,7 +4,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{booking, catalog, identity};
+use super::{admin, booking, catalog, identity};
 
 struct BearerAuth;
 
@@ -56,6 +56,8 @@ impl Modify for BearerAuth {
     booking::cancel_booking,
     booking::pay_booking,
     booking::list_payments,
+    admin::list_notifications,
+    admin::retry_notification,
 ))]
 struct V1;
 
@@ -70,6 +72,7 @@ struct V1;
         (name = "identity", description = "Accounts, tokens and roles"),
         (name = "catalog", description = "Cities, airports, airplanes, flights and search"),
         (name = "booking", description = "Seat holds, bookings and payments"),
+        (name = "admin", description = "Operations: the email outbox"),
     )
 )]
 pub struct ApiDoc;

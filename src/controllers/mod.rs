@@ -1,6 +1,7 @@
 //! Thin HTTP handlers: extract, parse, authorise, call one service, render a view.
 //! `configure_api` is the route table of `/api/v1`.
 
+pub mod admin;
 pub mod booking;
 pub mod catalog;
 pub mod docs;
@@ -98,6 +99,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
             .service(booking::get_booking)
             .service(booking::cancel_booking)
             .service(booking::pay_booking)
-            .service(booking::list_payments),
+            .service(booking::list_payments)
+            .service(admin::list_notifications)
+            .service(admin::retry_notification),
     );
 }

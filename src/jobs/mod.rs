@@ -1,6 +1,7 @@
 //! Background work on one apalis monitor, in the same process as the HTTP server: the
-//! booking sweeper (apalis-cron). Workers start and stop with the server.
+//! booking sweeper and the email worker (apalis-cron). Workers start and stop with the server.
 
+pub mod email;
 mod schedule;
 pub mod sweeper;
 
@@ -40,6 +41,7 @@ impl RunningWorkers {
 pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
     let running = running.clone();
     let sweeper_state = state.clone();
+    let email_state = state.clone();
     let interval = Duration::from_secs(state.settings.sweep_interval_seconds);
     Monitor::new()
         .register(move |_restart| {
@@ -48,6 +50,15 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
                 .data(sweeper_state.clone())
                 .data(sweeper::OneAtATime::default())
                 .build(sweeper::sweep)
+        })
+        .register(move |_restart| {
+            WorkerBuilder::new("skybook-email")
+                .backend(CronStream::new(Every::new(Duration::from_secs(
+                    email::POLL_INTERVAL_SECONDS,
+                ))))
+                .data(email_state.clone())
+                .data(sweeper::OneAtATime::default())
+                .build(email::deliver)
         })
         .on_event(move |ctx, event| {
             if let (Event::Start, Ok(mut workers)) = (event, running.0.lock()) {

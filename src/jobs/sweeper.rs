@@ -14,12 +14,18 @@ use crate::state::AppState;
 #[derive(Clone, Default)]
 pub struct OneAtATime(Arc<tokio::sync::Mutex<()>>);
 
+impl OneAtATime {
+    pub fn try_run(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, tokio::sync::TryLockError> {
+        self.0.try_lock()
+    }
+}
+
 pub async fn sweep(
     _tick: Tick,
     state: Data<AppState>,
     guard: Data<OneAtATime>,
 ) -> Result<(), BoxDynError> {
-    let Ok(_running) = guard.0.try_lock() else {
+    let Ok(_running) = guard.try_run() else {
         tracing::debug!("previous sweep still running; skipping this tick");
         return Ok(());
     };

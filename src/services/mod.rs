@@ -5,4 +5,5 @@ pub mod booking;
 pub mod catalog;
 mod db_errors;
 pub mod identity;
+pub mod notify;
 pub mod pagination;

@@ -4,6 +4,8 @@
 pub mod booking;
 pub mod catalog;
 pub mod identity;
+pub mod notify;
+pub mod templates;
 
 use serde::Serialize;
 use utoipa::ToSchema;

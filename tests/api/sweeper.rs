@@ -227,6 +227,7 @@ async fn sweepers_running_at_once_expire_each_booking_once() {
     let policy = skybook::services::booking::payments::PaymentPolicy {
         lock_seconds: 120,
         pause_after_charge: false,
+        email_max_attempts: 3,
     };
     let runs =
         (0..5).map(|_| skybook::services::booking::sweeper::sweep(&app.db, &provider, policy));

@@ -22,6 +22,7 @@ use crate::models::catalog::{airplane, flight, SeatCode};
 use crate::models::identity::user;
 use crate::services::catalog::seats::is_free;
 use crate::services::db_errors::is_unique_violation;
+use crate::services::notify::outbox;
 use crate::services::pagination::{Page, PageRequest};
 
 pub const MAX_PASSENGERS: usize = 9;
@@ -42,6 +43,8 @@ pub struct BookingPolicy {
     pub max_pending_bookings: u32,
     /// Off only in the negative-control test.
     pub seat_guard: bool,
+    /// For the emails a booking change enqueues.
+    pub email_max_attempts: u32,
 }
 
 pub enum SeatRequest {
@@ -403,6 +406,7 @@ pub async fn list(
 pub async fn cancel(
     db: &Database,
     provider: &dyn PaymentProvider,
+    policy: BookingPolicy,
     caller: Caller,
     id: i32,
 ) -> Result<BookingDetails, AppError> {
@@ -451,6 +455,7 @@ pub async fn cancel(
         }
     }
     seat_guard::release(&txn, booking.flight_id, id).await?;
+    outbox::enqueue(&txn, id, outbox::CANCELLED, policy.email_max_attempts, now).await?;
     if was_confirmed {
         payment::Entity::update_many()
             .col_expr(payment::Column::RefundRequestedAt, Expr::value(now))

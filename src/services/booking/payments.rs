@@ -31,6 +31,7 @@ use crate::error::AppError;
 use crate::models::booking::booking::{self, CONFIRMED, PENDING};
 use crate::models::booking::{booking_seat, idempotency_key, payment};
 use crate::services::db_errors::is_unique_violation;
+use crate::services::notify::outbox;
 use crate::views::booking::PaymentView;
 
 /// How payments run, from the settings.
@@ -41,6 +42,8 @@ pub struct PaymentPolicy {
     pub lock_seconds: i64,
     /// Fault injection for the crash test.
     pub pause_after_charge: bool,
+    /// For the emails a payment's outcome enqueues.
+    pub email_max_attempts: u32,
 }
 
 pub struct PaymentForCreate {
@@ -221,7 +224,14 @@ async fn attempt(
     }
     match outcome {
         Ok(ChargeOutcome::Charged { provider_ref }) => {
-            finish_success(db, provider, payment, provider_ref).await
+            finish_success(
+                db,
+                provider,
+                policy.email_max_attempts,
+                payment,
+                provider_ref,
+            )
+            .await
         }
         Ok(ChargeOutcome::Declined) => {
             finish_unsuccessful(
@@ -258,7 +268,7 @@ async fn settle_stale_attempts(
         .all(&db.writer)
         .await?;
     for attempt in stale {
-        settle(db, provider, attempt).await?;
+        settle(db, provider, policy.email_max_attempts, attempt).await?;
     }
     Ok(())
 }
@@ -267,6 +277,7 @@ async fn settle_stale_attempts(
 pub async fn settle(
     db: &Database,
     provider: &dyn PaymentProvider,
+    email_max_attempts: u32,
     attempt: payment::Model,
 ) -> Result<Settled, AppError> {
     let charge = provider
@@ -274,12 +285,14 @@ pub async fn settle(
         .await
         .map_err(|e| AppError::PaymentProviderFailed(e.to_string()))?;
     match charge {
-        Some(provider_ref) => match finish_success(db, provider, attempt, provider_ref).await {
-            Ok(_) | Err(AppError::BookingNotPayable) | Err(AppError::BookingAlreadyPaid) => {
-                Ok(Settled::Completed)
+        Some(provider_ref) => {
+            match finish_success(db, provider, email_max_attempts, attempt, provider_ref).await {
+                Ok(_) | Err(AppError::BookingNotPayable) | Err(AppError::BookingAlreadyPaid) => {
+                    Ok(Settled::Completed)
+                }
+                Err(err) => Err(err),
             }
-            Err(err) => Err(err),
-        },
+        }
         None => {
             finish_unsuccessful(db, &attempt, payment::FAILED, None).await?;
             Ok(Settled::Failed)
@@ -299,6 +312,7 @@ pub enum Settled {
 pub async fn finish_success(
     db: &Database,
     provider: &dyn PaymentProvider,
+    email_max_attempts: u32,
     payment: payment::Model,
     provider_ref: String,
 ) -> Result<payment::Model, AppError> {
@@ -402,6 +416,7 @@ pub async fn finish_success(
             .exec(&txn)
             .await?;
         seat_guard::release(&txn, booking.flight_id, booking.id).await?;
+        outbox::enqueue(&txn, booking.id, outbox::CANCELLED, email_max_attempts, now).await?;
         payment::Entity::update_many()
             .col_expr(payment::Column::RefundRequestedAt, Expr::value(now))
             .filter(payment::Column::Id.eq(payment.id))
@@ -422,6 +437,14 @@ pub async fn finish_success(
     if let Some(claim) = claim_of(&txn, succeeded.id).await? {
         idempotency::complete(&txn, claim.id, &created(&succeeded)).await?;
     }
+    outbox::enqueue(
+        &txn,
+        succeeded.booking_id,
+        outbox::CONFIRMED,
+        email_max_attempts,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(succeeded)
 }

@@ -16,6 +16,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, EXPIRED, PENDING};
 use crate::models::booking::payment;
+use crate::services::notify::outbox;
 
 /// Rows handled per step and run, so one run stays short.
 const BATCH: u64 = 500;
@@ -40,7 +41,7 @@ pub async fn sweep(
     // Interrupted payments first: a booking whose charge went through is confirmed rather
     // than expired and refunded.
     reconcile_payments(db, provider, policy, now, &mut report).await?;
-    report.expired = expire_overdue(db, now).await?;
+    report.expired = expire_overdue(db, policy.email_max_attempts, now).await?;
     report.refunds = retry_refunds(db, provider).await?;
     report.keys_deleted = idempotency::delete_expired(db, now).await?
         + idempotency::delete_abandoned(db, now - Duration::seconds(policy.lock_seconds)).await?;
@@ -51,7 +52,11 @@ pub async fn sweep(
 }
 
 /// Pending bookings past `expires_at` and not being paid become `expired`, seats freed.
-async fn expire_overdue(db: &Database, now: NaiveDateTime) -> Result<u64, AppError> {
+async fn expire_overdue(
+    db: &Database,
+    email_max_attempts: u32,
+    now: NaiveDateTime,
+) -> Result<u64, AppError> {
     let not_locked = || {
         Condition::any()
             .add(booking::Column::PaymentLockUntil.is_null())
@@ -80,6 +85,7 @@ async fn expire_overdue(db: &Database, now: NaiveDateTime) -> Result<u64, AppErr
             .rows_affected;
         if changed == 1 {
             seat_guard::release(&txn, candidate.flight_id, candidate.id).await?;
+            outbox::enqueue(&txn, candidate.id, outbox::EXPIRED, email_max_attempts, now).await?;
             expired += 1;
         }
         txn.commit().await?;
@@ -104,7 +110,7 @@ async fn reconcile_payments(
     for attempt in stale {
         let id = attempt.id;
         // One attempt that cannot be settled now must not hold up the rest of the sweep.
-        match settle(db, provider, attempt).await {
+        match settle(db, provider, policy.email_max_attempts, attempt).await {
             Ok(Settled::Completed) => report.payments_completed += 1,
             Ok(Settled::Failed) => report.payments_failed += 1,
             Err(err) => {

@@ -1,0 +1,3 @@
+//! Notify: the email outbox.
+
+pub mod email;

@@ -1,0 +1,155 @@
+//! Sending what is due in the outbox: render, send, record.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono_tz::Tz;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::Message;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use tera::Tera;
+
+use super::mailer::Mailer;
+use super::outbox;
+use crate::clock;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::models::booking::{booking, booking_seat};
+use crate::models::catalog::{airport, flight, Currency, Money};
+use crate::models::identity::user;
+use crate::models::notify::email;
+use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat};
+
+/// Emails sent per pass.
+const BATCH: u64 = 20;
+
+#[derive(Clone)]
+pub struct Delivery {
+    pub db: Database,
+    pub tera: Arc<Tera>,
+    pub mailer: Mailer,
+    pub from: Mailbox,
+    pub public_url: String,
+    pub retry_seconds: u64,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+impl Delivery {
+    /// One pass over the due emails.
+    pub async fn deliver_due(&self) -> Result<DeliveryReport, AppError> {
+        let mut report = DeliveryReport::default();
+        for due in outbox::claim_due(&self.db, clock::now(), BATCH).await? {
+            match self.send_one(&due).await {
+                Ok(()) => {
+                    outbox::mark_sent(&self.db, due.id, clock::now()).await?;
+                    report.sent += 1;
+                }
+                Err(err) => {
+                    tracing::warn!(email_id = due.id, error = %format!("{err:#}"), "email not sent; will retry");
+                    outbox::mark_attempt_failed(
+                        &self.db,
+                        &due,
+                        &format!("{err:#}"),
+                        self.retry_seconds,
+                        clock::now(),
+                    )
+                    .await?;
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn send_one(&self, due: &email::Model) -> anyhow::Result<()> {
+        let view = self.view(due).await?;
+        let rendered = render(&self.tera, &view)?;
+        let to: Mailbox = due.recipient.parse().context("bad recipient address")?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            // Stable per outbox email, so a receiving side can spot a duplicate delivery.
+            .message_id(Some(format!("<email-{}-{}@skybook>", due.id, due.kind)))
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text,
+                rendered.html,
+            ))
+            .context("cannot build the message")?;
+        self.mailer
+            .send(
+                message,
+                &format!("{}-{}-{}", due.id, due.kind, view.reference),
+            )
+            .await
+    }
+
+    async fn view(&self, due: &email::Model) -> anyhow::Result<BookingEmail> {
+        let conn = &self.db.reader;
+        let booking = booking::Entity::find_by_id(due.booking_id)
+            .one(conn)
+            .await?
+            .context("booking gone")?;
+        let flight = flight::Entity::find_by_id(booking.flight_id)
+            .one(conn)
+            .await?
+            .context("flight gone")?;
+        let owner = user::Entity::find_by_id(booking.user_id)
+            .one(conn)
+            .await?
+            .context("user gone")?;
+        let from = airport::Entity::find_by_id(flight.departure_airport_id)
+            .one(conn)
+            .await?
+            .context("airport gone")?;
+        let to = airport::Entity::find_by_id(flight.arrival_airport_id)
+            .one(conn)
+            .await?
+            .context("airport gone")?;
+        let seats = booking_seat::Entity::find()
+            .filter(booking_seat::Column::BookingId.eq(booking.id))
+            .order_by_asc(booking_seat::Column::Id)
+            .all(conn)
+            .await?;
+        let zone = |a: &airport::Model| {
+            a.timezone
+                .parse::<Tz>()
+                .map_err(|e| anyhow::anyhow!("zone {}: {e}", a.timezone))
+        };
+        let currency = Currency::parse(&booking.currency).map_err(|e| anyhow::anyhow!(e))?;
+        let total = Money::new(booking.total, currency).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(BookingEmail {
+            kind: due.kind.clone(),
+            name: owner.name,
+            reference: booking.reference.clone(),
+            flight_number: flight.flight_number,
+            departure: EmailPlace::new(
+                from.code.clone(),
+                from.name.clone(),
+                clock::to_utc(flight.departure_time),
+                zone(&from)?,
+            ),
+            arrival: EmailPlace::new(
+                to.code.clone(),
+                to.name.clone(),
+                clock::to_utc(flight.arrival_time),
+                zone(&to)?,
+            ),
+            seats: seats
+                .into_iter()
+                .map(|s| EmailSeat {
+                    seat: s.seat,
+                    class: s.class,
+                    passenger: s.passenger_name,
+                })
+                .collect(),
+            total: BookingEmail::total_of(total),
+            booking_url: format!("{}/bookings/{}", self.public_url, booking.id),
+        })
+    }
+}

@@ -1,0 +1,226 @@
+//! The outbox table: enqueue inside a booking transaction; claim, finish and retry.
+
+use chrono::{Duration, NaiveDateTime};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::db::Database;
+use crate::error::AppError;
+use crate::models::booking::booking;
+use crate::models::identity::user;
+use crate::models::notify::email::{self, FAILED, PENDING, SENT};
+use crate::services::pagination::{Page, PageRequest};
+
+pub const CONFIRMED: &str = "confirmed";
+pub const CANCELLED: &str = "cancelled";
+pub const EXPIRED: &str = "expired";
+
+/// How long one worker may take to send one email before another may try it.
+pub const LEASE_SECONDS: i64 = 60;
+/// Error texts kept per email.
+const MAX_ERROR_LEN: usize = 1000;
+
+/// Writes the email announcing `kind` for the booking; call it inside the transaction that
+/// makes the change.
+pub async fn enqueue<C: ConnectionTrait>(
+    txn: &C,
+    booking_id: i32,
+    kind: &str,
+    max_attempts: u32,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let booking = booking::Entity::find_by_id(booking_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("email for a missing booking {booking_id}"))?;
+    let owner = user::Entity::find_by_id(booking.user_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("booking {booking_id} without its user"))?;
+    let row = email::ActiveModel {
+        booking_id: Set(booking_id),
+        kind: Set(kind.to_string()),
+        recipient: Set(owner.email),
+        status: Set(PENDING.into()),
+        attempts: Set(0),
+        max_attempts: Set(i32::try_from(max_attempts).unwrap_or(i32::MAX)),
+        last_error: Set(None),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    email::Entity::insert(row).exec(txn).await?;
+    Ok(())
+}
+
+/// Takes up to `limit` due emails for this worker: a conditional write per email, so of
+/// several workers (or instances) exactly one gets each.
+pub async fn claim_due(
+    db: &Database,
+    now: NaiveDateTime,
+    limit: u64,
+) -> Result<Vec<email::Model>, AppError> {
+    let free = || {
+        Condition::any()
+            .add(email::Column::LeaseUntil.is_null())
+            .add(email::Column::LeaseUntil.lte(now))
+    };
+    let due = email::Entity::find()
+        .filter(email::Column::Status.eq(PENDING))
+        .filter(email::Column::NextAttemptAt.lte(now))
+        .filter(free())
+        .order_by_asc(email::Column::Id)
+        .limit(limit)
+        .all(&db.writer)
+        .await?;
+    let lease = now + Duration::seconds(LEASE_SECONDS);
+    let mut claimed = Vec::with_capacity(due.len());
+    for candidate in due {
+        let taken = email::Entity::update_many()
+            .col_expr(email::Column::LeaseUntil, Expr::value(lease))
+            .filter(email::Column::Id.eq(candidate.id))
+            .filter(email::Column::Status.eq(PENDING))
+            .filter(free())
+            .exec(&db.writer)
+            .await?
+            .rows_affected;
+        if taken == 1 {
+            claimed.push(candidate);
+        }
+    }
+    Ok(claimed)
+}
+
+/// The server accepted it: never send it again.
+pub async fn mark_sent(db: &Database, id: i32, now: NaiveDateTime) -> Result<(), AppError> {
+    email::Entity::update_many()
+        .col_expr(email::Column::Status, Expr::value(SENT))
+        .col_expr(email::Column::SentAt, Expr::value(now))
+        .col_expr(
+            email::Column::LeaseUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .col_expr(
+            email::Column::Attempts,
+            Expr::col(email::Column::Attempts).add(1),
+        )
+        .filter(email::Column::Id.eq(id))
+        .filter(email::Column::Status.eq(PENDING))
+        .exec(&db.writer)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: tried again after `retry_seconds · 2^(attempts-1)` (at most a
+/// day), or given up (`failed`) once it has been tried `max_attempts` times.
+pub async fn mark_attempt_failed(
+    db: &Database,
+    sent: &email::Model,
+    error: &str,
+    retry_seconds: u64,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let attempts = sent.attempts + 1;
+    let give_up = attempts >= sent.max_attempts;
+    let delay = backoff_seconds(retry_seconds, attempts);
+    let error: String = error.chars().take(MAX_ERROR_LEN).collect();
+    email::Entity::update_many()
+        .col_expr(email::Column::Attempts, Expr::value(attempts))
+        .col_expr(
+            email::Column::Status,
+            Expr::value(if give_up { FAILED } else { PENDING }),
+        )
+        .col_expr(email::Column::LastError, Expr::value(error))
+        .col_expr(
+            email::Column::NextAttemptAt,
+            Expr::value(now + Duration::seconds(delay)),
+        )
+        .col_expr(
+            email::Column::LeaseUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .filter(email::Column::Id.eq(sent.id))
+        .filter(email::Column::Status.eq(PENDING))
+        .exec(&db.writer)
+        .await?;
+    Ok(())
+}
+
+fn backoff_seconds(retry_seconds: u64, attempts: i32) -> i64 {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    let delay = retry_seconds.saturating_mul(1u64 << doublings).min(86_400);
+    i64::try_from(delay).unwrap_or(86_400)
+}
+
+/// Emails by status, newest first.
+pub async fn list(
+    db: &Database,
+    status: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<email::Model>, AppError> {
+    let mut query = email::Entity::find();
+    if let Some(status) = status {
+        query = query.filter(email::Column::Status.eq(status));
+    }
+    let total = query.clone().count(&db.reader).await?;
+    let items = query
+        .order_by_desc(email::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(&db.reader)
+        .await?;
+    Ok(Page {
+        items,
+        request: page,
+        total,
+    })
+}
+
+/// Puts a failed email back in the queue with a fresh set of attempts.
+pub async fn retry(db: &Database, id: i32, now: NaiveDateTime) -> Result<email::Model, AppError> {
+    let requeued = email::Entity::update_many()
+        .col_expr(email::Column::Status, Expr::value(PENDING))
+        .col_expr(email::Column::Attempts, Expr::value(0))
+        .col_expr(email::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            email::Column::LeaseUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .filter(email::Column::Id.eq(id))
+        .filter(email::Column::Status.eq(FAILED))
+        .exec(&db.writer)
+        .await?
+        .rows_affected;
+    let current = email::Entity::find_by_id(id)
+        .one(&db.writer)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if requeued == 0 {
+        return Err(AppError::Conflict(format!(
+            "the email is {}, not failed",
+            current.status
+        )));
+    }
+    Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_seconds;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_seconds(30, 1), 30);
+        assert_eq!(backoff_seconds(30, 2), 60);
+        assert_eq!(backoff_seconds(30, 4), 240);
+        assert_eq!(backoff_seconds(30, 60), 86_400);
+        assert_eq!(backoff_seconds(u64::MAX, 3), 86_400);
+    }
+}
