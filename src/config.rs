@@ -260,9 +260,10 @@ impl Settings {
                 "must start with smtp:// or smtps:// (or be empty)",
             ));
         }
-        if !raw.public_url.is_empty()
-            && !(raw.public_url.starts_with("http://") || raw.public_url.starts_with("https://"))
-        {
+        let web_scheme_ok = ["http://", "https://"]
+            .iter()
+            .any(|scheme| raw.public_url.starts_with(scheme));
+        if !raw.public_url.is_empty() && !web_scheme_ok {
             return Err(SettingsError::new(
                 "public_url",
                 "must start with http:// or https://",
