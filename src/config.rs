@@ -49,6 +49,9 @@ pub struct Faults {
     /// Stops (sleeps forever) right after the provider charged and before the result is
     /// committed, so a test can SIGKILL the process there. `SKYBOOK_FAULT_PAUSE_AFTER_CHARGE=true`.
     pub pause_after_charge: bool,
+    /// Runs no email worker, as a process that died right after committing would. Settable
+    /// only in code.
+    pub email_worker_off: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -318,6 +321,7 @@ impl Settings {
             log: raw.log,
             faults: Faults {
                 disable_seat_guard: false,
+                email_worker_off: false,
                 pause_after_charge: std::env::var("SKYBOOK_FAULT_PAUSE_AFTER_CHARGE")
                     .is_ok_and(|v| v == "true"),
             },

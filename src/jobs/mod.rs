@@ -43,15 +43,9 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
     let sweeper_state = state.clone();
     let email_state = state.clone();
     let interval = Duration::from_secs(state.settings.sweep_interval_seconds);
-    Monitor::new()
-        .register(move |_restart| {
-            WorkerBuilder::new("skybook-sweeper")
-                .backend(CronStream::new(Every::new(interval)))
-                .data(sweeper_state.clone())
-                .data(sweeper::OneAtATime::default())
-                .build(sweeper::sweep)
-        })
-        .register(move |_restart| {
+    let mut monitor = Monitor::new();
+    if !state.settings.faults.email_worker_off {
+        monitor = monitor.register(move |_restart| {
             WorkerBuilder::new("skybook-email")
                 .backend(CronStream::new(Every::new(Duration::from_secs(
                     email::POLL_INTERVAL_SECONDS,
@@ -59,6 +53,15 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
                 .data(email_state.clone())
                 .data(sweeper::OneAtATime::default())
                 .build(email::deliver)
+        });
+    }
+    monitor
+        .register(move |_restart| {
+            WorkerBuilder::new("skybook-sweeper")
+                .backend(CronStream::new(Every::new(interval)))
+                .data(sweeper_state.clone())
+                .data(sweeper::OneAtATime::default())
+                .build(sweeper::sweep)
         })
         .on_event(move |ctx, event| {
             if let (Event::Start, Ok(mut workers)) = (event, running.0.lock()) {

@@ -21,8 +21,10 @@ pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub db: Database,
+    /// The database this app runs on (a second app may share it).
+    pub database_url: String,
     /// Kept so the SQLite file and the secret live as long as the app.
-    _data_dir: TempDir,
+    data_dir: TempDir,
 }
 
 static USER_COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -104,6 +106,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     customize(&mut settings);
     skybook::telemetry::init(&std::env::var("SKYBOOK_TEST_LOG").unwrap_or_else(|_| "error".into()));
 
+    let database_url = settings.database_url.expose().to_string();
     let app = Application::build(settings)
         .await
         .expect("application builds");
@@ -117,7 +120,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("client"),
         db,
-        _data_dir: data_dir,
+        database_url,
+        data_dir,
     }
 }
 
@@ -127,6 +131,10 @@ pub fn unique_email(prefix: &str) -> String {
 }
 
 impl TestApp {
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
