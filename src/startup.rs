@@ -41,6 +41,9 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
     Migrator::up(&db.writer, None)
         .await
         .context("migrations failed")?;
+    jobs::queue::setup(&db)
+        .await
+        .context("job queue migrations failed")?;
     Ok(db)
 }
 
@@ -66,6 +69,7 @@ impl Application {
         let state = AppState {
             payments: Arc::new(SandboxProvider::new(db.clone())),
             delivery,
+            email_queue: jobs::queue::EmailQueue::new(&db),
             db,
             tokens: TokenKeys::new(&secret, settings.token_ttl_seconds),
             settings: Arc::new(settings),

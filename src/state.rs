@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::Database;
+use crate::jobs::queue::EmailQueue;
 use crate::services::booking::bookings::BookingPolicy;
 use crate::services::booking::payments::PaymentPolicy;
 use crate::services::booking::provider::PaymentProvider;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub payments: Arc<dyn PaymentProvider>,
     pub delivery: Delivery,
+    pub email_queue: EmailQueue,
 }
 
 impl AppState {

@@ -1,15 +1,19 @@
-//! The email worker: every second, sends what is due in the outbox (see `services::notify`).
+//! Email delivery on the apalis monitor: a relay (apalis-cron, every second) moves due
+//! outbox emails into the apalis SQL job queue, and the email worker sends them.
 
 use apalis::prelude::*;
 use apalis_cron::Tick;
 
+use super::queue::EmailJob;
 use super::sweeper::OneAtATime;
 use crate::state::AppState;
 
-/// How often the outbox is checked; a booking never waits on it.
-pub const POLL_INTERVAL_SECONDS: u64 = 1;
+/// How often the outbox is checked for due emails; a booking never waits on it.
+pub const RELAY_INTERVAL_SECONDS: u64 = 1;
+/// Emails one worker sends at once.
+pub const CONCURRENCY: usize = 4;
 
-pub async fn deliver(
+pub async fn relay(
     _tick: Tick,
     state: Data<AppState>,
     guard: Data<OneAtATime>,
@@ -17,8 +21,20 @@ pub async fn deliver(
     let Ok(_running) = guard.try_run() else {
         return Ok(());
     };
-    if let Err(err) = state.delivery.deliver_due().await {
-        tracing::error!(error = %err, "email delivery pass failed");
+    if let Err(err) = state.delivery.relay(&state.email_queue).await {
+        tracing::error!(error = %err, "email relay failed");
+    }
+    Ok(())
+}
+
+/// Never fails the job: the outbox records the failure and when to try again, and the relay
+/// queues it then (apalis's own retry layer misbehaves with its SQL storages in rc.8).
+pub async fn send(job: EmailJob, state: Data<AppState>) -> Result<(), BoxDynError> {
+    match state.delivery.run(&job).await {
+        Ok(outcome) => tracing::debug!(email_id = job.email_id, ?outcome, "email job done"),
+        Err(err) => {
+            tracing::error!(email_id = job.email_id, error = %err, "email job failed; the relay will retry")
+        }
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Background work on one apalis monitor, in the same process as the HTTP server: the
-//! booking sweeper and the email worker (apalis-cron). Workers start and stop with the server.
+//! booking sweeper (apalis-cron), the email relay (apalis-cron) and the email worker (apalis
+//! SQL storage). Workers start and stop with the server.
 
 pub mod email;
+pub mod queue;
 mod schedule;
 pub mod sweeper;
 
@@ -45,15 +47,41 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
     let interval = Duration::from_secs(state.settings.sweep_interval_seconds);
     let mut monitor = Monitor::new();
     if !state.settings.faults.email_worker_off {
+        let relay_state = state.clone();
         monitor = monitor.register(move |_restart| {
-            WorkerBuilder::new("skybook-email")
+            WorkerBuilder::new("skybook-email-relay")
                 .backend(CronStream::new(Every::new(Duration::from_secs(
-                    email::POLL_INTERVAL_SECONDS,
+                    email::RELAY_INTERVAL_SECONDS,
                 ))))
-                .data(email_state.clone())
+                .data(relay_state.clone())
                 .data(sweeper::OneAtATime::default())
-                .build(email::deliver)
+                .build(email::relay)
         });
+        // One name per process run: apalis ties fetched jobs to the worker's name, and a
+        // name reused after a crash would leave that run's jobs stuck.
+        let name = format!(
+            "skybook-email-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        macro_rules! email_worker {
+            ($storage:expr) => {{
+                let storage = $storage.clone();
+                let state = email_state.clone();
+                monitor = monitor.register(move |restart| {
+                    WorkerBuilder::new(format!("{name}-{restart}"))
+                        .backend(storage.clone())
+                        .data(state.clone())
+                        .concurrency(email::CONCURRENCY)
+                        .build(email::send)
+                });
+            }};
+        }
+        match &state.email_queue {
+            queue::EmailQueue::Sqlite(storage) => email_worker!(storage),
+            queue::EmailQueue::Postgres(storage) => email_worker!(storage),
+            queue::EmailQueue::MySql(storage) => email_worker!(storage),
+        }
     }
     monitor
         .register(move |_restart| {

@@ -14,6 +14,7 @@ use super::outbox;
 use crate::clock;
 use crate::db::Database;
 use crate::error::AppError;
+use crate::jobs::queue::{EmailJob, EmailQueue};
 use crate::models::booking::{booking, booking_seat};
 use crate::models::catalog::{airport, flight, Currency, Money};
 use crate::models::identity::user;
@@ -33,37 +34,64 @@ pub struct Delivery {
     pub retry_seconds: u64,
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct DeliveryReport {
-    pub sent: usize,
-    pub failed: usize,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Failed,
+    /// Another job sent it, or it was queued again after this job's lease ran out.
+    Stale,
 }
 
 impl Delivery {
-    /// One pass over the due emails.
-    pub async fn deliver_due(&self) -> Result<DeliveryReport, AppError> {
-        let mut report = DeliveryReport::default();
-        for due in outbox::claim_due(&self.db, clock::now(), BATCH).await? {
-            match self.send_one(&due).await {
-                Ok(()) => {
-                    outbox::mark_sent(&self.db, due.id, clock::now()).await?;
-                    report.sent += 1;
-                }
+    /// Moves due emails from the outbox into the job queue (each under a fresh lease).
+    pub async fn relay(&self, queue: &EmailQueue) -> Result<usize, AppError> {
+        let (due, lease) = outbox::claim_due(&self.db, clock::now(), BATCH).await?;
+        let mut queued = 0;
+        for email in due {
+            match queue
+                .push(EmailJob {
+                    email_id: email.id,
+                    lease,
+                })
+                .await
+            {
+                Ok(()) => queued += 1,
                 Err(err) => {
-                    tracing::warn!(email_id = due.id, error = %format!("{err:#}"), "email not sent; will retry");
-                    outbox::mark_attempt_failed(
-                        &self.db,
-                        &due,
-                        &format!("{err:#}"),
-                        self.retry_seconds,
-                        clock::now(),
-                    )
-                    .await?;
-                    report.failed += 1;
+                    tracing::warn!(email_id = email.id, error = %err, "could not queue the email; will retry");
+                    outbox::release(&self.db, email.id).await?;
                 }
             }
         }
-        Ok(report)
+        Ok(queued)
+    }
+
+    /// Runs one email job: sends the email unless the job is stale, and records the outcome.
+    /// A failure is recorded in the outbox (with the next attempt's time); the relay queues
+    /// it again when due, so the job itself always succeeds.
+    pub async fn run(&self, job: &EmailJob) -> Result<Outcome, AppError> {
+        let Some(email) = outbox::take(&self.db, job.email_id, job.lease, clock::now()).await?
+        else {
+            return Ok(Outcome::Stale);
+        };
+        match self.send_one(&email).await {
+            Ok(()) => {
+                outbox::mark_sent(&self.db, email.id, clock::now()).await?;
+                Ok(Outcome::Sent)
+            }
+            Err(err) => {
+                let error = format!("{err:#}");
+                tracing::warn!(email_id = email.id, error = %error, "email not sent; will retry");
+                outbox::mark_attempt_failed(
+                    &self.db,
+                    &email,
+                    &error,
+                    self.retry_seconds,
+                    clock::now(),
+                )
+                .await?;
+                Ok(Outcome::Failed)
+            }
+        }
     }
 
     async fn send_one(&self, due: &email::Model) -> anyhow::Result<()> {

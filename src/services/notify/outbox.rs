@@ -59,12 +59,12 @@ pub async fn enqueue<C: ConnectionTrait>(
 }
 
 /// Takes up to `limit` due emails for this worker: a conditional write per email, so of
-/// several workers (or instances) exactly one gets each.
+/// several workers (or instances) exactly one gets each. Returns them with the lease set.
 pub async fn claim_due(
     db: &Database,
     now: NaiveDateTime,
     limit: u64,
-) -> Result<Vec<email::Model>, AppError> {
+) -> Result<(Vec<email::Model>, NaiveDateTime), AppError> {
     let free = || {
         Condition::any()
             .add(email::Column::LeaseUntil.is_null())
@@ -93,7 +93,46 @@ pub async fn claim_due(
             claimed.push(candidate);
         }
     }
-    Ok(claimed)
+    Ok((claimed, lease))
+}
+
+/// Takes the email for sending if it still carries `lease` (renewed for the send): of two
+/// jobs for one email, only one gets it. Returns the email.
+pub async fn take(
+    db: &Database,
+    id: i32,
+    lease: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<Option<email::Model>, AppError> {
+    let taken = email::Entity::update_many()
+        .col_expr(
+            email::Column::LeaseUntil,
+            Expr::value(now + Duration::seconds(LEASE_SECONDS)),
+        )
+        .filter(email::Column::Id.eq(id))
+        .filter(email::Column::Status.eq(PENDING))
+        .filter(email::Column::LeaseUntil.eq(lease))
+        .exec(&db.writer)
+        .await?
+        .rows_affected;
+    if taken != 1 {
+        return Ok(None);
+    }
+    Ok(email::Entity::find_by_id(id).one(&db.writer).await?)
+}
+
+/// Gives a claimed email back at once (it could not be queued).
+pub async fn release(db: &Database, id: i32) -> Result<(), AppError> {
+    email::Entity::update_many()
+        .col_expr(
+            email::Column::LeaseUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .filter(email::Column::Id.eq(id))
+        .filter(email::Column::Status.eq(PENDING))
+        .exec(&db.writer)
+        .await?;
+    Ok(())
 }
 
 /// The server accepted it: never send it again.

@@ -1,0 +1,126 @@
+//! The email job queue: apalis's SQL storage in the application's own database, on whichever
+//! backend the URL chose. Its tables are created next to Skybook's when the database is
+//! prepared (see `setup`).
+
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_codec::json::JsonCodec;
+use apalis_mysql::MySqlStorage;
+use apalis_postgres::PostgresStorage;
+use apalis_sql::config::Config;
+use apalis_sqlite::SqliteStorage;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::config::DatabaseKind;
+use crate::db::Database;
+
+/// The queue's name in the jobs table (`job_type`), fixed so that moving a Rust type cannot
+/// strand stored jobs.
+pub const EMAIL_QUEUE: &str = "skybook::email";
+
+/// "Send outbox email `email_id`", valid while the outbox row still carries `lease`: a job
+/// that outlived its lease (pushed again later, or already done) does nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmailJob {
+    pub email_id: i32,
+    pub lease: NaiveDateTime,
+}
+
+pub type SqliteEmails =
+    SqliteStorage<EmailJob, JsonCodec<Vec<u8>>, apalis_sqlite::fetcher::SqliteFetcher>;
+pub type PostgresEmails = PostgresStorage<EmailJob>;
+pub type MySqlEmails =
+    MySqlStorage<EmailJob, JsonCodec<Vec<u8>>, apalis_mysql::fetcher::MySqlFetcher>;
+
+#[derive(Clone)]
+pub enum EmailQueue {
+    Sqlite(SqliteEmails),
+    Postgres(PostgresEmails),
+    MySql(MySqlEmails),
+}
+
+fn config() -> Config {
+    // The default poll backs off to once a minute on an idle queue; an email should not wait.
+    let poll = StrategyBuilder::new()
+        .apply(
+            IntervalStrategy::new(Duration::from_millis(200))
+                .with_backoff(BackoffConfig::new(Duration::from_secs(2))),
+        )
+        .build();
+    Config::new(EMAIL_QUEUE)
+        .with_poll_interval(poll)
+        // Few rows parked per worker: what a stopped worker had fetched is soon free again.
+        .set_buffer_size(4)
+}
+
+/// Creates apalis's tables beside Skybook's (idempotent). On SQLite only the migrations run
+/// (apalis's `setup()` would switch the writer to `synchronous=NORMAL`); on MariaDB its
+/// MySQL-8-only collation is replaced, keeping the migrations' checksums.
+pub async fn setup(db: &Database) -> anyhow::Result<()> {
+    match db.kind {
+        DatabaseKind::Sqlite => {
+            SqliteStorage::<(), (), ()>::migrations()
+                .run(db.writer.get_sqlite_connection_pool())
+                .await?;
+        }
+        DatabaseKind::Postgres => {
+            PostgresStorage::<(), (), ()>::setup(db.writer.get_postgres_connection_pool()).await?;
+        }
+        DatabaseKind::MySql => {
+            let mut migrator = MySqlStorage::<(), (), ()>::migrations();
+            for migration in migrator.migrations.to_mut() {
+                if migration.sql.contains("utf8mb4_0900_ai_ci") {
+                    migration.sql = std::borrow::Cow::Owned(
+                        migration
+                            .sql
+                            .replace("utf8mb4_0900_ai_ci", "utf8mb4_unicode_ci"),
+                    );
+                }
+            }
+            migrator.run(db.writer.get_mysql_connection_pool()).await?;
+        }
+    }
+    Ok(())
+}
+
+impl EmailQueue {
+    pub fn new(db: &Database) -> Self {
+        let config = config();
+        match db.kind {
+            DatabaseKind::Sqlite => {
+                // The writer pool: fetching a job is a write.
+                EmailQueue::Sqlite(SqliteStorage::<EmailJob, (), ()>::new_with_config(
+                    db.writer.get_sqlite_connection_pool(),
+                    &config,
+                ))
+            }
+            DatabaseKind::Postgres => EmailQueue::Postgres(PostgresEmails::new_with_config(
+                db.writer.get_postgres_connection_pool(),
+                &config,
+            )),
+            DatabaseKind::MySql => {
+                EmailQueue::MySql(MySqlStorage::<EmailJob, (), ()>::new_with_config(
+                    db.writer.get_mysql_connection_pool(),
+                    &config,
+                ))
+            }
+        }
+    }
+
+    pub async fn push(&self, job: EmailJob) -> anyhow::Result<()> {
+        let result = match self {
+            EmailQueue::Sqlite(storage) => {
+                storage.clone().push(job).await.map_err(|e| e.to_string())
+            }
+            EmailQueue::Postgres(storage) => {
+                storage.clone().push(job).await.map_err(|e| e.to_string())
+            }
+            EmailQueue::MySql(storage) => {
+                storage.clone().push(job).await.map_err(|e| e.to_string())
+            }
+        };
+        result.map_err(|e| anyhow::anyhow!("cannot queue the email: {e}"))
+    }
+}
