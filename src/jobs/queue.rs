@@ -124,3 +124,31 @@ impl EmailQueue {
         result.map_err(|e| anyhow::anyhow!("cannot queue the email: {e}"))
     }
 }
+
+/// How long finished email jobs stay in apalis's table (the outbox keeps the record).
+pub const FINISHED_JOB_RETENTION_HOURS: i64 = 24;
+
+/// Deletes this queue's finished jobs older than the retention; returns how many. (apalis's
+/// own `vacuum` would delete every queue's rows and VACUUM the whole SQLite file.)
+pub async fn delete_finished(db: &Database) -> anyhow::Result<u64> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let cutoff = chrono::Utc::now() - chrono::Duration::hours(FINISHED_JOB_RETENTION_HOURS);
+    let statement = match db.kind {
+        DatabaseKind::Sqlite => Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "DELETE FROM Jobs WHERE job_type = ? AND status IN ('Done', 'Killed') AND done_at < ?",
+            [EMAIL_QUEUE.into(), cutoff.timestamp().into()],
+        ),
+        DatabaseKind::Postgres => Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM apalis.jobs WHERE job_type = $1 AND status IN ('Done', 'Killed') AND done_at < $2",
+            [EMAIL_QUEUE.into(), cutoff.into()],
+        ),
+        DatabaseKind::MySql => Statement::from_sql_and_values(
+            DbBackend::MySql,
+            "DELETE FROM jobs WHERE job_type = ? AND status IN ('Done', 'Killed') AND done_at < ?",
+            [EMAIL_QUEUE.into(), cutoff.naive_utc().into()],
+        ),
+    };
+    Ok(db.writer.execute(statement).await?.rows_affected())
+}

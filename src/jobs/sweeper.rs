@@ -35,5 +35,8 @@ pub async fn sweep(
     {
         tracing::error!(error = %err, "sweep failed");
     }
+    if let Err(err) = super::queue::delete_finished(&state.db).await {
+        tracing::error!(error = %err, "cleaning finished email jobs failed");
+    }
     Ok(())
 }

@@ -346,3 +346,21 @@ async fn without_smtp_emails_are_written_as_eml_files() {
         booking["reference"].as_str().expect("ref")
     )));
 }
+
+#[tokio::test]
+async fn finished_email_jobs_are_cleaned_only_after_their_retention() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(smtp(sink.port)).await;
+    let (_, token, booking) = booking(&app).await;
+    assert_eq!(
+        app.pay(&token, &booking, "k", "pm_card_ok").await.status(),
+        201
+    );
+    eventually("the email is sent", || !sink.messages().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The job that sent it is finished but young: it stays (and the query runs on this backend).
+    let deleted = skybook::jobs::queue::delete_finished(&app.db)
+        .await
+        .expect("cleanup runs");
+    assert_eq!(deleted, 0);
+}
