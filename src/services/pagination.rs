@@ -1,3 +1,5 @@
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
+
 use crate::error::{AppError, Validator};
 
 pub const DEFAULT_PER_PAGE: u64 = 20;
@@ -64,6 +66,30 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub request: PageRequest,
     pub total: u64,
+}
+
+/// Runs `query` (already filtered and ordered) for one page, with the total.
+pub async fn fetch_page<E, C>(
+    conn: &C,
+    query: Select<E>,
+    page: PageRequest,
+) -> Result<Page<E::Model>, AppError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let total = query.clone().count(conn).await?;
+    let items = query
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(conn)
+        .await?;
+    Ok(Page {
+        items,
+        request: page,
+        total,
+    })
 }
 
 #[cfg(test)]

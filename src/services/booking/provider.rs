@@ -61,6 +61,20 @@ fn failed(err: impl std::fmt::Display) -> ProviderError {
     ProviderError(err.to_string())
 }
 
+impl SandboxProvider {
+    async fn charge_under(
+        &self,
+        key: &str,
+    ) -> Result<Option<sandbox_charge::Model>, ProviderError> {
+        sandbox_charge::Entity::find()
+            .filter(sandbox_charge::Column::PaymentRef.eq(key))
+            .filter(sandbox_charge::Column::Kind.eq(CHARGE))
+            .one(&self.db.writer)
+            .await
+            .map_err(failed)
+    }
+}
+
 #[async_trait]
 impl PaymentProvider for SandboxProvider {
     fn accepts(&self, method: &str) -> bool {
@@ -104,12 +118,9 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn refund(&self, key: &str) -> Result<(), ProviderError> {
-        let charge = sandbox_charge::Entity::find()
-            .filter(sandbox_charge::Column::PaymentRef.eq(key))
-            .filter(sandbox_charge::Column::Kind.eq(CHARGE))
-            .one(&self.db.writer)
-            .await
-            .map_err(failed)?
+        let charge = self
+            .charge_under(key)
+            .await?
             .ok_or_else(|| ProviderError(format!("no charge under {key} to refund")))?;
         let row = sandbox_charge::ActiveModel {
             payment_ref: Set(key.to_string()),
@@ -130,12 +141,9 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn find_charge(&self, key: &str) -> Result<Option<String>, ProviderError> {
-        Ok(sandbox_charge::Entity::find()
-            .filter(sandbox_charge::Column::PaymentRef.eq(key))
-            .filter(sandbox_charge::Column::Kind.eq(CHARGE))
-            .one(&self.db.writer)
-            .await
-            .map_err(failed)?
+        Ok(self
+            .charge_under(key)
+            .await?
             .map(|charge| format!("ch_{}", charge.id)))
     }
 }

@@ -1,13 +1,13 @@
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::catalog::{airplane, flight, SeatLayout};
 use crate::services::db_errors::is_foreign_key_violation;
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::pagination::{fetch_page, Page, PageRequest};
 
 pub const MAX_ROWS: i32 = 100;
 
@@ -76,18 +76,8 @@ pub fn parse_model_name(input: &str) -> Result<String, String> {
 }
 
 pub async fn list(db: &Database, page: PageRequest) -> Result<Page<airplane::Model>, AppError> {
-    let total = airplane::Entity::find().count(&db.reader).await?;
-    let items = airplane::Entity::find()
-        .order_by_asc(airplane::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&db.reader)
-        .await?;
-    Ok(Page {
-        items,
-        request: page,
-        total,
-    })
+    let query = airplane::Entity::find().order_by_asc(airplane::Column::Id);
+    fetch_page(&db.reader, query, page).await
 }
 
 pub async fn get(db: &Database, id: i32) -> Result<airplane::Model, AppError> {

@@ -1,7 +1,7 @@
 use chrono_tz::Tz;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use super::flights::local_date;
@@ -9,7 +9,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::models::catalog::{airport, city, flight, IataCode};
 use crate::services::db_errors::{is_foreign_key_violation, is_unique_violation};
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::pagination::{fetch_page, Page, PageRequest};
 
 pub struct AirportForCreate {
     pub code: IataCode,
@@ -34,18 +34,8 @@ pub fn parse_timezone(input: &str) -> Result<Tz, String> {
 }
 
 pub async fn list(db: &Database, page: PageRequest) -> Result<Page<airport::Model>, AppError> {
-    let total = airport::Entity::find().count(&db.reader).await?;
-    let items = airport::Entity::find()
-        .order_by_asc(airport::Column::Code)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&db.reader)
-        .await?;
-    Ok(Page {
-        items,
-        request: page,
-        total,
-    })
+    let query = airport::Entity::find().order_by_asc(airport::Column::Code);
+    fetch_page(&db.reader, query, page).await
 }
 
 pub async fn get(db: &Database, id: i32) -> Result<airport::Model, AppError> {

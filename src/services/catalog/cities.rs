@@ -1,13 +1,13 @@
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::catalog::{airport, city, CountryCode};
 use crate::services::db_errors::is_foreign_key_violation;
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::pagination::{fetch_page, Page, PageRequest};
 
 pub struct CityForCreate {
     pub name: String,
@@ -30,18 +30,8 @@ pub fn parse_place_name(input: &str) -> Result<String, String> {
 }
 
 pub async fn list(db: &Database, page: PageRequest) -> Result<Page<city::Model>, AppError> {
-    let total = city::Entity::find().count(&db.reader).await?;
-    let items = city::Entity::find()
-        .order_by_asc(city::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&db.reader)
-        .await?;
-    Ok(Page {
-        items,
-        request: page,
-        total,
-    })
+    let query = city::Entity::find().order_by_asc(city::Column::Id);
+    fetch_page(&db.reader, query, page).await
 }
 
 pub async fn get(db: &Database, id: i32) -> Result<city::Model, AppError> {

@@ -3,8 +3,8 @@
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::db::Database;
@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::models::booking::booking;
 use crate::models::identity::user;
 use crate::models::notify::email::{self, FAILED, PENDING, SENT};
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::pagination::{fetch_page, Page, PageRequest};
 
 pub const CONFIRMED: &str = "confirmed";
 pub const CANCELLED: &str = "cancelled";
@@ -208,18 +208,7 @@ pub async fn list(
     if let Some(status) = status {
         query = query.filter(email::Column::Status.eq(status));
     }
-    let total = query.clone().count(&db.reader).await?;
-    let items = query
-        .order_by_desc(email::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&db.reader)
-        .await?;
-    Ok(Page {
-        items,
-        request: page,
-        total,
-    })
+    fetch_page(&db.reader, query.order_by_desc(email::Column::Id), page).await
 }
 
 /// Puts a failed email back in the queue with a fresh set of attempts.
