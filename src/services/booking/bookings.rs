@@ -84,6 +84,16 @@ pub async fn create(
     }
     if let SeatRequest::Chosen(seats) = &new.seats {
         check_seats_exist(db, flight.id, seats).await?;
+        // Seats already taken are refused from a read, without queueing for the writer: in a
+        // rush for one seat, the losers answer at once. The conditional write below stays the
+        // guard for the seats that look free.
+        if policy.seat_guard {
+            let names: Vec<String> = seats.iter().map(ToString::to_string).collect();
+            let taken = unavailable(&db.reader, flight.id, &names).await?;
+            if !taken.is_empty() {
+                return Err(AppError::SeatUnavailable(taken));
+            }
+        }
     }
     let expires_at =
         now + Duration::seconds(i64::try_from(policy.hold_ttl_seconds).unwrap_or(i64::MAX / 4_000));
@@ -146,7 +156,7 @@ pub async fn create(
                 continue;
             }
             return Err(AppError::SeatUnavailable(
-                unavailable(db, flight.id, &seats).await?,
+                unavailable(&db.writer, flight.id, &seats).await?,
             ));
         }
         let details = insert_seats(&txn, booking, &flight, &seats, &new.passengers).await?;
@@ -313,8 +323,8 @@ async fn seats_of<C: ConnectionTrait>(
 }
 
 /// Which of `seats` are not free right now (for the 409 answer).
-async fn unavailable(
-    db: &Database,
+async fn unavailable<C: ConnectionTrait>(
+    conn: &C,
     flight_id: i32,
     seats: &[String],
 ) -> Result<Vec<String>, AppError> {
@@ -322,7 +332,7 @@ async fn unavailable(
     let mut taken: Vec<String> = flight_seat::Entity::find()
         .filter(flight_seat::Column::FlightId.eq(flight_id))
         .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()))
-        .all(&db.writer)
+        .all(conn)
         .await?
         .into_iter()
         .filter(|seat| !is_free(seat, now))
