@@ -9,6 +9,16 @@ mod m20261125_000004_notify;
 
 pub struct Migrator;
 
+/// An integer primary key the database numbers (`INTEGER PRIMARY KEY` on SQLite).
+pub(crate) fn id_column<T: IntoIden>(name: T) -> ColumnDef {
+    ColumnDef::new(name)
+        .integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}
+
 /// On MySQL/MariaDB, every table is utf8mb4 with a binary collation: names may hold any
 /// script or emoji whatever the server's default charset, and keys and codes compare exactly
 /// (not case- or accent-insensitively) as they do on SQLite and PostgreSQL.

@@ -25,13 +25,7 @@ impl MigrationTrait for Migration {
                 manager,
                 Table::create()
                     .table(Users::Table)
-                    .col(
-                        ColumnDef::new(Users::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(crate::id_column(Users::Id))
                     .col(ColumnDef::new(Users::Email).string_len(254).not_null())
                     .col(ColumnDef::new(Users::Name).string_len(200).not_null())
                     .col(

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::id_column;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -66,15 +68,6 @@ enum FlightSeats {
     Status,
     BookingId,
     HeldUntil,
-}
-
-fn id_column<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name)
-        .integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
 }
 
 #[async_trait::async_trait]

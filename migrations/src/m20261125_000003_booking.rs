@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::id_column;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -98,15 +100,6 @@ enum SandboxCharges {
     Amount,
     Currency,
     CreatedAt,
-}
-
-fn id_column<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name)
-        .integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
 }
 
 async fn index(

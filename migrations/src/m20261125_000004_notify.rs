@@ -40,13 +40,7 @@ impl MigrationTrait for Migration {
                 manager,
                 Table::create()
                     .table(EmailOutbox::Table)
-                    .col(
-                        ColumnDef::new(EmailOutbox::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(crate::id_column(EmailOutbox::Id))
                     .col(ColumnDef::new(EmailOutbox::BookingId).integer().not_null())
                     .col(ColumnDef::new(EmailOutbox::Kind).string_len(16).not_null())
                     .col(

@@ -5,7 +5,7 @@ use apalis::prelude::*;
 use apalis_cron::Tick;
 
 use super::queue::EmailJob;
-use super::sweeper::OneAtATime;
+use super::OneAtATime;
 use crate::state::AppState;
 
 /// How often the outbox is checked for due emails; a booking never waits on it.

@@ -39,6 +39,18 @@ impl RunningWorkers {
     }
 }
 
+/// Skips a cron tick while the previous run of the same worker still runs. Cron workers have
+/// no concurrency limit (with one, a run longer than the period makes apalis-cron's stream
+/// fail and the worker stop), so overlap is prevented here.
+#[derive(Clone, Default)]
+pub struct OneAtATime(Arc<tokio::sync::Mutex<()>>);
+
+impl OneAtATime {
+    pub fn try_run(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, tokio::sync::TryLockError> {
+        self.0.try_lock()
+    }
+}
+
 /// The monitor with every worker registered.
 pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
     let running = running.clone();
@@ -54,7 +66,7 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
                     email::RELAY_INTERVAL_SECONDS,
                 ))))
                 .data(relay_state.clone())
-                .data(sweeper::OneAtATime::default())
+                .data(OneAtATime::default())
                 .build(email::relay)
         });
         // One name per process run: apalis ties fetched jobs to the worker's name, and a
@@ -88,7 +100,7 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
             WorkerBuilder::new("skybook-sweeper")
                 .backend(CronStream::new(Every::new(interval)))
                 .data(sweeper_state.clone())
-                .data(sweeper::OneAtATime::default())
+                .data(OneAtATime::default())
                 .build(sweeper::sweep)
         })
         .on_event(move |ctx, event| {

@@ -1,24 +1,11 @@
 //! The booking sweeper as an apalis-cron worker, every `SKYBOOK_SWEEP_INTERVAL_SECONDS`.
 
-use std::sync::Arc;
-
 use apalis::prelude::*;
 use apalis_cron::Tick;
 
+use super::OneAtATime;
 use crate::services::booking::sweeper;
 use crate::state::AppState;
-
-/// Skips a tick while the previous sweep still runs. The cron worker has no concurrency limit
-/// (with one, a sweep longer than the period makes apalis-cron's stream fail and the worker
-/// stop), so overlap is prevented here.
-#[derive(Clone, Default)]
-pub struct OneAtATime(Arc<tokio::sync::Mutex<()>>);
-
-impl OneAtATime {
-    pub fn try_run(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, tokio::sync::TryLockError> {
-        self.0.try_lock()
-    }
-}
 
 pub async fn sweep(
     _tick: Tick,

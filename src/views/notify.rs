@@ -6,7 +6,6 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::clock;
-use crate::models::catalog::Money;
 use crate::models::notify::email;
 
 /// An email in the outbox, as admins see it.
@@ -92,12 +91,6 @@ pub struct BookingEmail {
     pub booking_url: String,
 }
 
-impl BookingEmail {
-    pub fn total_of(total: Money) -> String {
-        total.to_string()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedEmail {
     pub subject: String,
@@ -124,7 +117,7 @@ pub fn render(tera: &Tera, email: &BookingEmail) -> anyhow::Result<RenderedEmail
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::catalog::Currency;
+    use crate::models::catalog::{Currency, Money};
 
     fn email(kind: &str, passenger: &str) -> BookingEmail {
         let departs: DateTime<Utc> = "2026-12-01T04:00:00Z".parse().unwrap();
@@ -150,9 +143,9 @@ mod tests {
                 class: "economy".into(),
                 passenger: passenger.into(),
             }],
-            total: BookingEmail::total_of(
-                Money::new(459_900, Currency::parse("INR").unwrap()).unwrap(),
-            ),
+            total: Money::new(459_900, Currency::parse("INR").unwrap())
+                .unwrap()
+                .to_string(),
             booking_url: "http://127.0.0.1:8080/bookings/7".into(),
         }
     }

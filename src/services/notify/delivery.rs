@@ -176,7 +176,7 @@ impl Delivery {
                     passenger: s.passenger_name,
                 })
                 .collect(),
-            total: BookingEmail::total_of(total),
+            total: total.to_string(),
             booking_url: format!("{}/bookings/{}", self.public_url, booking.id),
         })
     }
