@@ -55,6 +55,7 @@ impl Application {
             tracing::info!(?summary, "seeded the demo catalog");
         }
         let secret = jwt_secret(&settings)?;
+        crate::services::identity::prepare_dummy_hash().await?;
         let delivery = Delivery {
             db: db.clone(),
             tera: Arc::new(templates::load()?),

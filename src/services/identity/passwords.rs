@@ -46,6 +46,14 @@ pub async fn verify_password(password: String, stored: Option<String>) -> anyhow
     .context("verification task failed")?
 }
 
+/// Computes the dummy hash ahead of the first sign-in, so that not even the first answer for
+/// an unknown email takes longer than one for a known email.
+pub async fn prepare_dummy_hash() -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(|| dummy_hash().map(|_| ()))
+        .await
+        .context("hashing task failed")?
+}
+
 fn dummy_hash() -> anyhow::Result<&'static str> {
     static DUMMY: OnceLock<String> = OnceLock::new();
     if let Some(hash) = DUMMY.get() {
