@@ -33,6 +33,9 @@ pub enum AppError {
     Unauthorized,
     #[error("not allowed")]
     Forbidden,
+    /// A website form without a valid CSRF token.
+    #[error("form token missing or stale")]
+    CsrfRejected,
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -79,7 +82,7 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::Malformed(_) => "malformed_request",
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::CsrfRejected => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::EmailTaken => "email_taken",
@@ -100,12 +103,13 @@ impl AppError {
         }
     }
 
-    fn title(&self) -> &'static str {
+    pub fn title(&self) -> &'static str {
         match self {
             AppError::Validation(_) => "The request breaks a validation rule",
             AppError::Malformed(_) => "The request could not be read",
             AppError::Unauthorized => "Authentication required",
             AppError::Forbidden => "Not allowed",
+            AppError::CsrfRejected => "The form expired",
             AppError::NotFound => "Not found",
             AppError::Conflict(_) => "Conflict with the current state",
             AppError::EmailTaken => "Email already registered",
@@ -126,7 +130,7 @@ impl AppError {
         }
     }
 
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             AppError::Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -135,6 +139,10 @@ impl AppError {
             AppError::Malformed(why) => why.clone(),
             AppError::Unauthorized => "a valid bearer token is required".into(),
             AppError::Forbidden => "your role does not allow this".into(),
+            AppError::CsrfRejected => {
+                "the form's security token is missing or stale; reload the page and submit again"
+                    .into()
+            }
             AppError::NotFound => "no such resource".into(),
             AppError::Conflict(why) => why.clone(),
             AppError::EmailTaken => "an account with this email already exists".into(),
@@ -235,7 +243,7 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Malformed(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) | AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -27,6 +27,7 @@ use crate::services::notify::delivery::Delivery;
 use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
+use crate::web::csrf::CsrfKey;
 use crate::web::{input, request_id};
 
 pub struct Application {
@@ -56,9 +57,10 @@ impl Application {
         }
         let secret = jwt_secret(&settings)?;
         crate::services::identity::prepare_dummy_hash().await?;
+        let templates = Arc::new(templates::load()?);
         let delivery = Delivery {
             db: db.clone(),
-            tera: Arc::new(templates::load()?),
+            tera: templates.clone(),
             mailer: Mailer::new(settings.smtp_url.expose(), &settings.data_dir)?,
             from: settings
                 .mail_from
@@ -73,6 +75,8 @@ impl Application {
             email_queue: jobs::queue::EmailQueue::new(&db),
             db,
             tokens: TokenKeys::new(&secret, settings.token_ttl_seconds),
+            csrf: CsrfKey::derive(&secret)?,
+            templates,
             settings: Arc::new(settings),
         };
         let limits = RateLimits::new(&state.settings)?;
@@ -100,7 +104,12 @@ impl Application {
                 .service(
                     SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()),
                 )
+                .configure(|cfg| controllers::site::configure_site(cfg, &limits))
                 .default_service(web::to(not_found))
+                .wrap(middleware::from_fn(controllers::site::render::site_pages))
+                .wrap(middleware::from_fn(
+                    controllers::site::session::ensure_csrf_seed,
+                ))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(request_id::middleware))
         })

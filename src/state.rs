@@ -8,6 +8,7 @@ use crate::services::booking::payments::PaymentPolicy;
 use crate::services::booking::provider::PaymentProvider;
 use crate::services::identity::TokenKeys;
 use crate::services::notify::delivery::Delivery;
+use crate::web::csrf::CsrfKey;
 
 /// What every request handler may use; cloned cheaply into each worker.
 #[derive(Clone)]
@@ -18,6 +19,9 @@ pub struct AppState {
     pub payments: Arc<dyn PaymentProvider>,
     pub delivery: Delivery,
     pub email_queue: EmailQueue,
+    /// The website's pages and the emails, parsed once at start.
+    pub templates: Arc<tera::Tera>,
+    pub csrf: CsrfKey,
 }
 
 impl AppState {

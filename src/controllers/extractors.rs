@@ -37,7 +37,7 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
     Some(token.trim().to_string())
 }
 
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: Option<web::Data<AppState>>,
     token: Option<String>,
 ) -> Result<AuthUser, AppError> {

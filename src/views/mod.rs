@@ -5,6 +5,7 @@ pub mod booking;
 pub mod catalog;
 pub mod identity;
 pub mod notify;
+pub mod site;
 pub mod templates;
 
 use serde::Serialize;

@@ -12,6 +12,7 @@ mod identity;
 mod payments;
 mod rate_limits;
 mod search;
+mod site;
 mod smtp_sink;
 mod sweeper;
 mod tokens;

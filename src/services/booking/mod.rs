@@ -5,6 +5,7 @@ pub mod bookings;
 pub mod idempotency;
 pub mod payments;
 pub mod provider;
+pub mod reports;
 mod seat_assignment;
 pub mod seat_guard;
 pub mod sweeper;

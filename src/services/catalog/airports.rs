@@ -166,3 +166,30 @@ pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
         Err(err) => Err(err.into()),
     }
 }
+
+/// An airport with its city's name, as the website's from/to choices show it.
+pub struct AirportEntry {
+    pub airport: airport::Model,
+    pub city: String,
+}
+
+/// Every airport with its city, ordered by city then code (dozens of rows, read whole).
+pub async fn directory(db: &Database) -> Result<Vec<AirportEntry>, AppError> {
+    let cities: std::collections::HashMap<i32, String> = city::Entity::find()
+        .all(&db.reader)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let mut entries: Vec<AirportEntry> = airport::Entity::find()
+        .all(&db.reader)
+        .await?
+        .into_iter()
+        .map(|airport| AirportEntry {
+            city: cities.get(&airport.city_id).cloned().unwrap_or_default(),
+            airport,
+        })
+        .collect();
+    entries.sort_by(|a, b| (&a.city, &a.airport.code).cmp(&(&b.city, &b.airport.code)));
+    Ok(entries)
+}

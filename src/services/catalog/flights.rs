@@ -154,6 +154,23 @@ pub async fn get(db: &Database, id: i32) -> Result<FlightDetails, AppError> {
     get_details(&db.reader, id).await
 }
 
+/// Several flights in one query, by id (a list of bookings shows each one's flight).
+pub async fn get_many(
+    db: &Database,
+    ids: &[i32],
+) -> Result<std::collections::HashMap<i32, FlightDetails>, AppError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut select = details_select();
+    select.and_where(Expr::col((flight::Entity, flight::Column::Id)).is_in(ids.iter().copied()));
+    let statement = db.reader.get_database_backend().build(&select);
+    let flights = FlightDetails::find_by_statement(statement)
+        .all(&db.reader)
+        .await?;
+    Ok(flights.into_iter().map(|f| (f.id, f)).collect())
+}
+
 /// The checked, resolved form of a flight about to be written.
 struct Resolved {
     airplane: airplane::Model,

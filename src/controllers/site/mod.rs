@@ -1,0 +1,49 @@
+//! The server-rendered website: the same services as the API, rendered with tera. Sessions
+//! are the API's JWT in an HttpOnly cookie; every form post carries a CSRF token.
+
+pub mod account;
+pub mod admin;
+pub mod assets;
+pub mod render;
+pub mod session;
+pub mod travel;
+pub mod trips;
+
+use actix_governor::Governor;
+use actix_web::middleware::Condition;
+use actix_web::web;
+
+use super::RateLimits;
+
+pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
+    cfg.service(travel::home)
+        .service(travel::results)
+        .service(travel::show_flight)
+        .service(travel::hold)
+        .service(account::sign_in_form)
+        .service(account::sign_up_form)
+        .service(account::sign_out)
+        .service(trips::my_bookings)
+        .service(trips::show_booking)
+        .service(trips::pay)
+        .service(trips::cancel)
+        .service(assets::asset)
+        // Signing in and up through the website shares the API's budget per client.
+        .service(
+            web::scope("")
+                .guard(actix_web::guard::Post())
+                .guard(actix_web::guard::fn_guard(|ctx| {
+                    matches!(ctx.head().uri.path(), "/signin" | "/signup")
+                }))
+                .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
+                .service(account::sign_in)
+                .service(account::sign_up),
+        )
+        .route("/admin", web::get().to(admin::home))
+        .route("/admin/bookings", web::get().to(admin::bookings))
+        .route("/admin/occupancy", web::get().to(admin::occupancy))
+        .configure(admin::section::<admin::Cities>)
+        .configure(admin::section::<admin::Airports>)
+        .configure(admin::section::<admin::Airplanes>)
+        .configure(admin::section::<admin::Flights>);
+}
