@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::sea_query::{Alias, Expr, Func, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
 };
@@ -94,20 +94,28 @@ pub async fn occupancy(
         return Ok((flights, HashMap::new()));
     }
     // COUNT of a CASE, not SUM: every backend returns COUNT as a 64-bit integer.
+    let count_where = |condition: Condition| {
+        Func::count(Into::<SimpleExpr>::into(Expr::case(
+            condition,
+            Expr::val(1),
+        )))
+    };
+    let status = || Expr::col(flight_seat::Column::Status);
     let select = Query::select()
         .column(flight_seat::Column::FlightId)
         .expr_as(
-            Expr::cust_with_values("COUNT(CASE WHEN status = ? THEN 1 END)", [STATUS_BOOKED]),
+            count_where(Condition::all().add(status().eq(STATUS_BOOKED))),
             Alias::new("booked"),
         )
         .expr_as(
-            Expr::cust_with_values(
-                "COUNT(CASE WHEN status = ? AND held_until > ? THEN 1 END)",
-                [sea_orm::Value::from(STATUS_HELD), sea_orm::Value::from(now)],
+            count_where(
+                Condition::all()
+                    .add(status().eq(STATUS_HELD))
+                    .add(Expr::col(flight_seat::Column::HeldUntil).gt(now)),
             ),
             Alias::new("held"),
         )
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("seats"))
+        .expr_as(Func::count(Expr::val(1)), Alias::new("seats"))
         .from(flight_seat::Entity)
         .and_where(flight_seat::Column::FlightId.is_in(ids))
         .group_by_col(flight_seat::Column::FlightId)
