@@ -8,6 +8,8 @@ mod harness;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod website;
+
 use harness::Browser;
 use helpers::spawn_app;
 

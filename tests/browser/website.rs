@@ -1,0 +1,238 @@
+//! The website in Chromium: a traveller's whole journey, a second browser losing the same
+//! seat, an admin creating an airport and a flight through the forms, and a form posted
+//! without its CSRF token. Screenshots of the main pages go to docs/screenshots/.
+
+use crate::harness::Browser;
+use crate::helpers::{bookable_flight, days_ahead, spawn_app, unique_email, TestApp, PASSWORD};
+use skybook::models::identity::Email;
+use skybook::services::identity::{create_admin, Password};
+
+/// Sets a `<select>` or a date input the way a person's choice would, and fires `change`.
+async fn choose(browser: &Browser, css: &str, value: &str) {
+    browser.wait_for(css).await;
+    browser
+        .execute(&format!(
+            "const e = document.querySelector({css:?}); e.value = {value:?}; \
+             e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value"
+        ))
+        .await;
+}
+
+async fn sign_up(browser: &Browser, name: &str) -> String {
+    let email = unique_email("browser");
+    browser.goto("/signup").await;
+    browser.fill("#name", name).await;
+    browser.fill("#email", &email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser
+        .click("form[action='/signup'] button[type=submit]")
+        .await;
+    browser.wait_for_path("/").await;
+    let header = browser.text(".site-header").await;
+    assert!(header.contains(name), "signed in as {name}: {header}");
+    email
+}
+
+async fn sign_in(browser: &Browser, email: &str) {
+    browser.goto("/signin").await;
+    browser.fill("#email", email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser
+        .click("form[action='/signin'] button[type=submit]")
+        .await;
+    browser.wait_for_path("/").await;
+}
+
+async fn new_admin(app: &TestApp) -> String {
+    let email = unique_email("browser-admin");
+    create_admin(
+        &app.db,
+        Email::parse(&email).expect("email"),
+        Password::parse(PASSWORD.into()).expect("password"),
+    )
+    .await
+    .expect("admin created");
+    email
+}
+
+#[tokio::test]
+async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_seat() {
+    let app = spawn_app().await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "SB101").await;
+    // Departs 06:00 UTC, 11:30 in Kolkata, on the same local date.
+    let date = days_ahead(10).format("%Y-%m-%d").to_string();
+    let (traveller, rival) =
+        tokio::join!(Browser::launch(&app.address), Browser::launch(&app.address));
+
+    sign_up(&traveller, "Asha Rao").await;
+    let rival_name = "Ravi Kumar";
+    sign_up(&rival, rival_name).await;
+
+    // Search from the home page's form.
+    traveller.screenshot("home").await;
+    choose(&traveller, "#from", "TAA").await;
+    choose(&traveller, "#to", "TBB").await;
+    choose(&traveller, "#date", &date).await;
+    traveller.fill("#passengers", "2").await;
+    traveller.click("form.search button[type=submit]").await;
+    traveller.wait_for_path("/flights").await;
+    let results = traveller.text(".flights").await;
+    assert!(results.contains("SB101"), "{results}");
+    assert!(results.contains("11:30"), "local departure time: {results}");
+    assert!(results.contains("12 seats left"), "{results}");
+    traveller.screenshot("results").await;
+
+    // The rival opens the same flight before the traveller holds.
+    rival.goto(&format!("/flights/{flight}?passengers=1")).await;
+    rival.click("label[for='seat-2A']").await;
+    rival.fill("#passenger-0", rival_name).await;
+
+    traveller.click(".flight-card a.button").await;
+    traveller.wait_for_path(&format!("/flights/{flight}")).await;
+    traveller.click("label[for='seat-2A']").await;
+    traveller.click("label[for='seat-2B']").await;
+    traveller.fill("#passenger-0", "Asha Rao").await;
+    traveller.fill("#passenger-1", "Dev Rao").await;
+    let chosen = traveller
+        .execute("return Array.from(document.querySelectorAll('input[name=seat]:checked')).map(e => e.value).join(',')")
+        .await;
+    assert_eq!(chosen, "2A,2B");
+    traveller.screenshot("seat-map").await;
+    traveller.click("#hold").await;
+    traveller.wait_for(".reference").await;
+    assert!(traveller.current_path().await.starts_with("/bookings/"));
+    assert_eq!(
+        traveller.text("#booking-status").await.to_lowercase(),
+        "pending"
+    );
+    let countdown = traveller.text("[data-countdown-text]").await;
+    assert!(countdown.contains("min"), "countdown: {countdown}");
+    let reference = traveller.text("h1 .reference").await;
+    traveller.screenshot("booking").await;
+
+    // The rival submits the seat the traveller now holds.
+    rival.click("#hold").await;
+    let message = rival.text("#seat-message").await;
+    assert!(
+        message.contains("seat 2A was just taken"),
+        "the rival is told: {message}"
+    );
+    // The seat map is shown again in answer to the post, not as an error page.
+    assert!(rival.exists(".seatmap").await);
+    let name_kept = rival
+        .execute("return document.querySelector('#passenger-0').value")
+        .await;
+    assert_eq!(name_kept, rival_name);
+    let taken = rival
+        .execute("return document.querySelector('#seat-2A').disabled")
+        .await;
+    assert_eq!(taken, true);
+    rival.screenshot("seat-taken").await;
+
+    // Pay with the approved test card (the first method, chosen by default).
+    traveller.click("#pay").await;
+    let notice = traveller.text("#notice").await;
+    assert!(notice.contains("Payment received"), "{notice}");
+    assert_eq!(
+        traveller.text("#booking-status").await.to_lowercase(),
+        "confirmed"
+    );
+    traveller.screenshot("confirmed").await;
+
+    traveller.click(".site-header a[href='/bookings']").await;
+    traveller.wait_for_path("/bookings").await;
+    let mine = traveller.text(".bookings").await;
+    assert!(mine.contains(&reference), "{mine}");
+    assert!(mine.to_lowercase().contains("confirmed"), "{mine}");
+    traveller.screenshot("my-bookings").await;
+
+    traveller.close().await;
+    rival.close().await;
+}
+
+#[tokio::test]
+async fn an_admin_creates_an_airport_and_a_flight_through_the_forms() {
+    let app = spawn_app().await;
+    let catalog = app.catalog().await;
+    let admin = Browser::launch(&app.address).await;
+    sign_in(&admin, &new_admin(&app).await).await;
+
+    admin.goto("/admin/airports").await;
+    admin.click("details.create summary").await;
+    // First with a bad code: the API's rule is shown beside the field.
+    admin.fill("#f-code", "Z9").await;
+    admin.fill("#f-name", "Zed Field").await;
+    choose(&admin, "#f-city_id", &catalog.city_id.to_string()).await;
+    admin.fill("#f-timezone", "Asia/Kolkata").await;
+    admin.click(".entity-form button[type=submit]").await;
+    let error = admin.text("#f-code-error").await;
+    assert!(
+        error.contains("IATA") || error.contains("letters"),
+        "{error}"
+    );
+    assert_eq!(
+        admin
+            .execute("return document.querySelector('#f-name').value")
+            .await,
+        "Zed Field"
+    );
+    admin.screenshot("admin-validation").await;
+    admin.fill("#f-code", "ZZQ").await;
+    admin.click(".entity-form button[type=submit]").await;
+    assert_eq!(admin.text("#notice").await, "Created.");
+    assert!(admin.text(".admin-table").await.contains("Zed Field"));
+
+    admin.goto("/admin/flights").await;
+    admin.click("details.create summary").await;
+    admin.fill("#f-flight_number", "ZQ7").await;
+    choose(&admin, "#f-airplane_id", &catalog.airplane_id.to_string()).await;
+    choose(&admin, "#f-departure_airport", "ZZQ").await;
+    choose(&admin, "#f-arrival_airport", "TBB").await;
+    let day = days_ahead(20).format("%Y-%m-%d").to_string();
+    choose(&admin, "#f-departure_time", &format!("{day}T08:00")).await;
+    choose(&admin, "#f-arrival_time", &format!("{day}T10:15")).await;
+    admin.fill("#f-price_economy", "450000").await;
+    admin.fill("#f-price_business", "1200000").await;
+    admin.fill("#f-currency", "INR").await;
+    admin.click(".entity-form button[type=submit]").await;
+    assert_eq!(admin.text("#notice").await, "Created.");
+    let flights = admin.text(".admin-table").await;
+    assert!(flights.contains("ZQ7"), "{flights}");
+    assert!(flights.contains("INR 4,500.00"), "{flights}");
+    admin.screenshot("admin-flights").await;
+
+    // The new flight is on sale: travellers find it.
+    admin
+        .goto(&format!("/flights?from=ZZQ&to=TBB&date={day}&passengers=1"))
+        .await;
+    assert!(admin.text(".flights").await.contains("ZQ7"));
+
+    admin.goto("/admin/occupancy").await;
+    admin.wait_for(".admin-table").await;
+    admin.screenshot("admin-occupancy").await;
+    admin.close().await;
+}
+
+#[tokio::test]
+async fn a_form_posted_without_its_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let browser = Browser::launch(&app.address).await;
+    let name = "Mira Shah";
+    sign_up(&browser, name).await;
+    // A forged sign-out: the same form, its token removed.
+    browser
+        .execute(
+            "document.querySelector('form.signout input[name=csrf_token]').remove(); return true",
+        )
+        .await;
+    browser.click("form.signout button[type=submit]").await;
+    let heading = browser.text("main h1").await;
+    assert_eq!(heading, "The form expired");
+    assert_eq!(browser.text(".status-code").await, "403");
+    // Still signed in: the forged post changed nothing.
+    browser.goto("/bookings").await;
+    assert_eq!(browser.current_path().await, "/bookings");
+    assert!(browser.text(".site-header").await.contains(name));
+    browser.close().await;
+}
