@@ -588,3 +588,146 @@ async fn occupancy_and_booking_filters_show_exact_counts() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"status-error\"") && html.contains("id=\"flight_id-error\""));
 }
+
+#[tokio::test]
+async fn admins_edit_and_delete_catalog_entries_and_see_why_a_delete_is_refused() {
+    let app = spawn_app().await;
+    let catalog = app.catalog().await;
+    let visitor = Visitor::new(&app);
+    visitor.sign_in(&admin(&app).await).await;
+    let city = catalog.city_id;
+    let (status, html) = visitor.page(&format!("/admin/cities/{city}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("value=\"Testville\""),
+        "the form shows the stored values"
+    );
+    let token = csrf_in(&html);
+
+    let bad = visitor
+        .post(
+            &format!("/admin/cities/{city}"),
+            &[
+                ("name", "Testburg"),
+                ("country_code", "XX"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad
+        .text()
+        .await
+        .expect("body")
+        .contains("id=\"f-country_code-error\""));
+
+    let saved = visitor
+        .post(
+            &format!("/admin/cities/{city}"),
+            &[
+                ("name", "Testburg"),
+                ("country_code", "IN"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let stored: Value = app
+        .get(&format!("/api/v1/cities/{city}"), None)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(stored["name"], "Testburg");
+
+    // The city has airports: the delete is refused with the reason, and nothing is lost.
+    let refused = visitor
+        .post(
+            &format!("/admin/cities/{city}/delete"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(refused
+        .text()
+        .await
+        .expect("body")
+        .contains("id=\"notice\""));
+    assert_eq!(
+        app.get(&format!("/api/v1/cities/{city}"), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let token = visitor.csrf("/admin/cities").await;
+    let empty = visitor
+        .post(
+            "/admin/cities",
+            &[
+                ("name", "Emptyville"),
+                ("country_code", "FR"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status(), StatusCode::SEE_OTHER);
+    let list: Value = app
+        .get("/api/v1/cities", None)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let emptyville = list["data"]
+        .as_array()
+        .expect("cities")
+        .iter()
+        .find(|c| c["name"] == "Emptyville")
+        .expect("created")["id"]
+        .as_i64()
+        .expect("id");
+    let deleted = visitor
+        .post(
+            &format!("/admin/cities/{emptyville}/delete"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/api/v1/cities/{emptyville}"), None)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn signing_in_on_the_website_shares_the_api_sign_in_budget() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.rate_limit_enabled = true;
+        settings.auth_rate_limit_per_minute = 2;
+    })
+    .await;
+    let email = unique_email("budget");
+    // The sign-up spends one of the two.
+    assert_eq!(
+        app.sign_up(&email, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let visitor = Visitor::new(&app);
+    let token = visitor.csrf("/signin").await;
+    let fields = [
+        ("email", email.as_str()),
+        ("password", PASSWORD),
+        ("csrf_token", &token),
+    ];
+    assert_eq!(
+        visitor.post("/signin", &fields).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let refused = visitor.post("/signin", &fields).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(content_type(&refused).starts_with("text/html"));
+    // Pages other than sign-in and sign-up are not on that budget.
+    assert_eq!(visitor.get("/").await.status(), StatusCode::OK);
+}

@@ -55,7 +55,7 @@ fn signed_in(req: &HttpRequest, state: &AppState, token: String, next: &str) -> 
     response
 }
 
-#[post("/signin")]
+/// `POST /signin` (routed in `site::configure_site`, behind the sign-in rate limit).
 pub async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -101,7 +101,7 @@ pub struct SignUpForm {
     pub next: Option<String>,
 }
 
-#[post("/signup")]
+/// `POST /signup` (routed in `site::configure_site`, behind the sign-in rate limit).
 pub async fn sign_up(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -10,8 +10,8 @@ pub mod travel;
 pub mod trips;
 
 use actix_governor::Governor;
-use actix_web::middleware::Condition;
-use actix_web::web;
+use actix_web::middleware::{self, Condition};
+use actix_web::{guard, web};
 
 use super::RateLimits;
 
@@ -30,14 +30,20 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
         .service(assets::asset)
         // Signing in and up through the website shares the API's budget per client.
         .service(
-            web::scope("")
-                .guard(actix_web::guard::Post())
-                .guard(actix_web::guard::fn_guard(|ctx| {
-                    matches!(ctx.head().uri.path(), "/signin" | "/signup")
-                }))
+            web::resource("/signin")
+                .guard(guard::Post())
+                // The last `wrap` is the outermost: the page maker sees the limiter's refusal.
                 .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
-                .service(account::sign_in)
-                .service(account::sign_up),
+                .wrap(middleware::from_fn(render::middleware_errors_as_pages))
+                .to(account::sign_in),
+        )
+        .service(
+            web::resource("/signup")
+                .guard(guard::Post())
+                // The last `wrap` is the outermost: the page maker sees the limiter's refusal.
+                .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
+                .wrap(middleware::from_fn(render::middleware_errors_as_pages))
+                .to(account::sign_up),
         )
         .route("/admin", web::get().to(admin::home))
         .route("/admin/bookings", web::get().to(admin::bookings))

@@ -89,10 +89,8 @@ pub async fn site_pages(
     }
     let response = match next.call(req).await {
         Ok(response) => response.map_into_boxed_body(),
-        Err(err) => {
-            // An error raised outside a handler; it has no request attached, so render bare.
-            return Err(err);
-        }
+        // Raised outside a handler: see `middleware_errors_as_pages`.
+        Err(err) => return Err(err),
     };
     let failed = response.response().error().is_some();
     let mut response = if failed {
@@ -122,6 +120,37 @@ pub async fn site_pages(
         HeaderValue::from_static("same-origin"),
     );
     Ok(response)
+}
+
+/// For a resource wrapped in a middleware that can refuse (the sign-in rate limit): its
+/// refusal becomes a page too, keeping headers such as `Retry-After`. Used on resources only:
+/// the request is cloned, and routing needs it unshared until the resource is matched.
+pub async fn middleware_errors_as_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request = req.request().clone();
+    // The rate limiter answers with a ready-made problem document (or, elsewhere, an error).
+    let refusal = match next.call(req).await {
+        Ok(response) => {
+            let problem = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+            // A handler's own errors are left to `site_pages`, which knows their detail.
+            if !problem || response.response().error().is_some() {
+                return Ok(response.map_into_boxed_body());
+            }
+            response.into_parts().1.map_into_boxed_body()
+        }
+        Err(err) => err.error_response(),
+    };
+    let mut page = error_response(&request, None, refusal.status());
+    if let Some(retry) = refusal.headers().get(header::RETRY_AFTER) {
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
+    }
+    Ok(ServiceResponse::new(request, page))
 }
 
 fn error_response(
