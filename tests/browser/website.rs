@@ -91,7 +91,9 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
     traveller.click(".flight-card a.button").await;
     traveller.wait_for_path(&format!("/flights/{flight}")).await;
     traveller.click("label[for='seat-2A']").await;
-    traveller.click("label[for='seat-2B']").await;
+    // The seat map works from the keyboard: seats are real checkboxes (Space toggles).
+    let seat = traveller.wait_for("#seat-2B").await;
+    seat.send_keys(" ").await.expect("press Space on seat 2B");
     traveller.fill("#passenger-0", "Asha Rao").await;
     traveller.fill("#passenger-1", "Dev Rao").await;
     let chosen = traveller
