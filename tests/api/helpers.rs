@@ -206,8 +206,9 @@ impl TestApp {
         token_of(self.sign_in(&email, PASSWORD).await).await
     }
 
-    /// A new admin's access token (made the way `skybook create-admin` makes one).
-    pub async fn admin_token(&self) -> String {
+    /// A new admin's email (made the way `skybook create-admin` makes one); the password is
+    /// `PASSWORD`.
+    pub async fn admin_email(&self) -> String {
         let email = unique_email("admin");
         create_admin(
             &self.db,
@@ -216,6 +217,12 @@ impl TestApp {
         )
         .await
         .expect("admin created");
+        email
+    }
+
+    /// A new admin's access token.
+    pub async fn admin_token(&self) -> String {
+        let email = self.admin_email().await;
         token_of(self.sign_in(&email, PASSWORD).await).await
     }
 }

@@ -4,8 +4,6 @@
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
-use skybook::models::identity::Email;
-use skybook::services::identity::{create_admin, Password};
 
 use crate::helpers::{assert_problem, bookable_flight, spawn_app, unique_email, TestApp, PASSWORD};
 
@@ -108,18 +106,6 @@ async fn customer(app: &TestApp) -> String {
         app.sign_up(&email, PASSWORD).await.status(),
         StatusCode::CREATED
     );
-    email
-}
-
-async fn admin(app: &TestApp) -> String {
-    let email = unique_email("siteadmin");
-    create_admin(
-        &app.db,
-        Email::parse(&email).expect("email"),
-        Password::parse(PASSWORD.into()).expect("password"),
-    )
-    .await
-    .expect("admin created");
     email
 }
 
@@ -467,7 +453,7 @@ async fn admin_forms_create_entries_and_show_the_api_validation_beside_fields() 
     let app = spawn_app().await;
     let catalog = app.catalog().await;
     let visitor = Visitor::new(&app);
-    visitor.sign_in(&admin(&app).await).await;
+    visitor.sign_in(&app.admin_email().await).await;
     let token = visitor.csrf("/admin/airports").await;
     let response = visitor
         .post(
@@ -553,7 +539,7 @@ async fn occupancy_and_booking_filters_show_exact_counts() {
         .expect("JSON");
 
     let visitor = Visitor::new(&app);
-    visitor.sign_in(&admin(&app).await).await;
+    visitor.sign_in(&app.admin_email().await).await;
     let (status, html) = visitor.page("/admin/occupancy").await;
     assert_eq!(status, StatusCode::OK);
     let row_start = html
@@ -594,7 +580,7 @@ async fn admins_edit_and_delete_catalog_entries_and_see_why_a_delete_is_refused(
     let app = spawn_app().await;
     let catalog = app.catalog().await;
     let visitor = Visitor::new(&app);
-    visitor.sign_in(&admin(&app).await).await;
+    visitor.sign_in(&app.admin_email().await).await;
     let city = catalog.city_id;
     let (status, html) = visitor.page(&format!("/admin/cities/{city}")).await;
     assert_eq!(status, StatusCode::OK);

@@ -3,9 +3,7 @@
 //! without its CSRF token. Screenshots of the main pages go to docs/screenshots/.
 
 use crate::harness::Browser;
-use crate::helpers::{bookable_flight, days_ahead, spawn_app, unique_email, TestApp, PASSWORD};
-use skybook::models::identity::Email;
-use skybook::services::identity::{create_admin, Password};
+use crate::helpers::{bookable_flight, days_ahead, spawn_app, unique_email, PASSWORD};
 
 /// Sets a `<select>` or a date input the way a person's choice would, and fires `change`.
 async fn choose(browser: &Browser, css: &str, value: &str) {
@@ -41,18 +39,6 @@ async fn sign_in(browser: &Browser, email: &str) {
         .click("form[action='/signin'] button[type=submit]")
         .await;
     browser.wait_for_path("/").await;
-}
-
-async fn new_admin(app: &TestApp) -> String {
-    let email = unique_email("browser-admin");
-    create_admin(
-        &app.db,
-        Email::parse(&email).expect("email"),
-        Password::parse(PASSWORD.into()).expect("password"),
-    )
-    .await
-    .expect("admin created");
-    email
 }
 
 #[tokio::test]
@@ -158,7 +144,7 @@ async fn an_admin_creates_an_airport_and_a_flight_through_the_forms() {
     let app = spawn_app().await;
     let catalog = app.catalog().await;
     let admin = Browser::launch(&app.address).await;
-    sign_in(&admin, &new_admin(&app).await).await;
+    sign_in(&admin, &app.admin_email().await).await;
 
     admin.goto("/admin/airports").await;
     admin.click("details.create summary").await;
