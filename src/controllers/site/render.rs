@@ -67,9 +67,16 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths, so a crafted `next=` cannot send a visitor to another site.
+/// Only local paths, so a crafted `next=` cannot send a visitor to another site. Browsers
+/// drop tabs and newlines from URLs and read `\\` as `/`, so `/\t/evil` and `/\\evil` are
+/// refused too.
 pub fn local_path(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+    })
 }
 
 pub fn is_api(path: &str) -> bool {
@@ -203,5 +210,29 @@ fn error_response(
             }
         },
         None => HttpResponse::build(status).body(view.title),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        for good in ["/", "/bookings", "/flights/3?passengers=2"] {
+            assert_eq!(local_path(Some(good)), Some(good));
+        }
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(local_path(None), None);
     }
 }
