@@ -10,7 +10,8 @@
     function tick() {
       var left = Math.max(0, Math.round((end - Date.now()) / 1000));
       if (text) text.textContent = Math.floor(left / 60) + " min " + (left % 60) + " s";
-      if (left === 0) { window.location.reload(); return; }
+      // The hold ran out: show the booking as it is now (a GET, never a re-posted form).
+      if (left === 0) { window.location.assign(window.location.pathname.replace(/\/(pay|cancel)$/, "")); return; }
       setTimeout(tick, 1000);
     }
     tick();

@@ -568,6 +568,35 @@ async fn occupancy_and_booking_filters_show_exact_counts() {
         ))
         .await;
     assert!(html.contains(held_ref) && !html.contains(paid_ref));
+    // A pending booking whose hold ran out before the sweeper saw it counts as expired.
+    let lapsing: Value = app
+        .book(&holder, flight, &["3C"])
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let lapsed_ref = lapsing["reference"].as_str().expect("reference");
+    {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use skybook::models::booking::booking;
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+        booking::Entity::update_many()
+            .col_expr(booking::Column::ExpiresAt, Expr::value(past))
+            .filter(booking::Column::Id.eq(lapsing["id"].as_i64().expect("id") as i32))
+            .exec(&app.db.writer)
+            .await
+            .expect("hold shortened");
+    }
+    let (_, html) = visitor.page("/admin/bookings?status=expired").await;
+    assert!(
+        html.contains(lapsed_ref),
+        "the lapsed hold is listed as expired"
+    );
+    assert!(!html.contains(held_ref) && !html.contains(paid_ref));
+    let (_, html) = visitor.page("/admin/bookings?status=pending").await;
+    assert!(!html.contains(lapsed_ref), "and no longer as pending");
+
     let (status, html) = visitor
         .page("/admin/bookings?status=lost&flight_id=x")
         .await;

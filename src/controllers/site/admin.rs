@@ -437,8 +437,11 @@ impl Section for Flights {
             airplane_id: (airplane_id != stored.airplane_id).then_some(airplane_id),
             departure_airport: Some(text(values, "departure_airport")),
             arrival_airport: Some(text(values, "arrival_airport")),
-            departure_time: Some(timestamp(values, "departure_time")),
-            arrival_time: Some(timestamp(values, "arrival_time")),
+            // The form shows minutes: an unchanged field keeps the stored time to the second.
+            departure_time: (text(values, "departure_time") != form_time(stored.departure_time))
+                .then(|| timestamp(values, "departure_time")),
+            arrival_time: (text(values, "arrival_time") != form_time(stored.arrival_time))
+                .then(|| timestamp(values, "arrival_time")),
             price_economy: Some(number(values, "price_economy", &mut errors)),
             price_business: Some(number(values, "price_business", &mut errors)),
             currency: Some(text(values, "currency")),
@@ -477,6 +480,7 @@ async fn list_page<S: Section>(
         action: base.clone(),
         submit: "Create",
         fields: S::fields(state).await?,
+        other_errors: Vec::new(),
     };
     let form = match typed {
         Some((values, errors)) => form.filled(|name| values.get(name).cloned(), &errors),
@@ -590,6 +594,7 @@ async fn edit_page<S: Section>(
         action: format!("{base}/{id}"),
         submit: "Save",
         fields: S::fields(state).await?,
+        other_errors: Vec::new(),
     }
     .filled(|name| values.get(name).cloned(), &errors);
     let view = EditPage {

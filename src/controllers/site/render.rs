@@ -166,8 +166,8 @@ fn error_response(
     status: StatusCode,
 ) -> HttpResponse {
     if let Some(AppError::Unauthorized) = error {
-        // Back to where they were going, once signed in (GET pages only: a form post's target
-        // cannot be replayed by a link).
+        // Back to where they were going, once signed in. A form post cannot be replayed by a
+        // link: its page is the parent path (`/flights/7/hold` was posted from `/flights/7`).
         let target = if request.method() == actix_web::http::Method::GET {
             request
                 .uri()
@@ -175,7 +175,10 @@ fn error_response(
                 .map(|p| p.as_str())
                 .unwrap_or("/")
         } else {
-            "/"
+            match request.path().rsplit_once('/') {
+                Some((parent, _)) if !parent.is_empty() => parent,
+                _ => "/",
+            }
         };
         let query = serde_html_form::to_string([("next", target)]).unwrap_or_default();
         return see_other(&format!("/signin?{query}"));

@@ -81,10 +81,12 @@ async fn booking_page(
     let flight = flights::get(&state.db, details.booking.flight_id).await?;
     let airports = Airports::new(airports::directory(&state.db).await?);
     let now = clock::now();
+    let viewer = visitor.signed_in()?.id;
     let view = BookingPage::new(
         details,
         FlightSummary::new(&flight, &airports, now),
         notice,
+        viewer,
         now,
     );
     page(state, visitor, "booking", status, &view)

@@ -44,14 +44,19 @@ pub async fn bookings(
                 .filter(hold_running)
         }
         Some(EXPIRED) => {
+            // Spelled out rather than `hold_running.not()`: a NULL lock would make that NULL.
+            let lapsed = Condition::all()
+                .add(booking::Column::Status.eq(PENDING))
+                .add(booking::Column::ExpiresAt.lte(now))
+                .add(
+                    Condition::any()
+                        .add(booking::Column::PaymentLockUntil.is_null())
+                        .add(booking::Column::PaymentLockUntil.lte(now)),
+                );
             query = query.filter(
                 Condition::any()
                     .add(booking::Column::Status.eq(EXPIRED))
-                    .add(
-                        Condition::all()
-                            .add(booking::Column::Status.eq(PENDING))
-                            .add(hold_running.not()),
-                    ),
+                    .add(lapsed),
             )
         }
         Some(other) => query = query.filter(booking::Column::Status.eq(other)),

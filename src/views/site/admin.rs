@@ -54,6 +54,8 @@ pub struct EntityForm {
     pub action: String,
     pub submit: &'static str,
     pub fields: Vec<FormField>,
+    /// Errors about no single field of this form, shown above it.
+    pub other_errors: Vec<String>,
 }
 
 impl EntityForm {
@@ -69,6 +71,11 @@ impl EntityForm {
             }
             field.error = errors.get(field.name).cloned();
         }
+        self.other_errors = errors
+            .iter()
+            .filter(|(name, _)| !self.fields.iter().any(|f| f.name == name.as_str()))
+            .map(|(name, message)| format!("{name}: {message}"))
+            .collect();
         self
     }
 }

@@ -76,6 +76,8 @@ pub struct BookingPage {
     /// `9 min 58 s`, the countdown's text before the script takes over.
     pub time_left: String,
     pub payable: bool,
+    /// Only the traveller pays; an admin looking at someone's booking does not.
+    pub is_owner: bool,
     pub cancellable: bool,
     pub payment_methods: &'static [PaymentMethod],
     /// One key per rendered form: a double-click or a resubmitted form pays once.
@@ -88,6 +90,7 @@ impl BookingPage {
         details: BookingDetails,
         flight: FlightSummary,
         notice: Option<Notice>,
+        viewer_id: i32,
         now: NaiveDateTime,
     ) -> Self {
         let booking = details.booking;
@@ -98,6 +101,7 @@ impl BookingPage {
             id: booking.id,
             reference: booking.reference.clone(),
             payable: pending,
+            is_owner: booking.user_id == viewer_id,
             cancellable: (pending || status == booking::CONFIRMED) && !flight.departed,
             flight,
             seats: details
