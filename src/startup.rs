@@ -27,7 +27,7 @@ use crate::services::notify::delivery::Delivery;
 use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
-use crate::web::{input, request_id};
+use crate::web::{compression, input, request_id};
 
 pub struct Application {
     port: u16,
@@ -102,6 +102,7 @@ impl Application {
                 )
                 .default_service(web::to(not_found))
                 .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(compression::api_uncompressed))
                 .wrap(middleware::from_fn(request_id::middleware))
         })
         .workers(workers)
