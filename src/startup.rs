@@ -2,7 +2,7 @@
 //! Tests and `main` use the same builder; tests bind port 0.
 
 use std::io::Write;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
-use crate::web::{input, request_id};
+use crate::web::{compression, input, request_id};
 
 pub struct Application {
     port: u16,
@@ -80,7 +80,7 @@ impl Application {
             settings: Arc::new(settings),
         };
         let limits = RateLimits::new(&state.settings)?;
-        let listener = TcpListener::bind(state.settings.bind)
+        let listener = listen(state.settings.bind)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
         let workers = match state.settings.http_workers {
@@ -111,6 +111,7 @@ impl Application {
                     controllers::site::session::ensure_csrf_seed,
                 ))
                 .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(compression::api_uncompressed))
                 .wrap(middleware::from_fn(request_id::middleware))
         })
         .workers(workers)
@@ -179,6 +180,22 @@ impl Application {
         server.context("HTTP server failed")?;
         monitor
     }
+}
+
+/// Connections the kernel may queue before they are accepted: actix's own default. std's
+/// `TcpListener::bind` uses 128; 1,000 clients connecting at once overflowed that queue, and
+/// each dropped attempt was retried by its client a whole second later (measured: the kernel's
+/// ListenOverflows counter, and a slowest answer of 1.1 s in the last-seat race).
+const LISTEN_BACKLOG: i32 = 2048;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // As std does: a restarted server may bind while old connections linger in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM.

@@ -6,6 +6,7 @@ mod m20261125_000001_identity;
 mod m20261125_000002_catalog;
 mod m20261125_000003_booking;
 mod m20261125_000004_notify;
+mod m20261125_000005_hold_lapse;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_catalog::Migration),
             Box::new(m20261125_000003_booking::Migration),
             Box::new(m20261125_000004_notify::Migration),
+            Box::new(m20261125_000005_hold_lapse::Migration),
         ]
     }
 }

@@ -621,9 +621,8 @@ pub async fn flight_seats(
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let flight = flights::get(&state.db, *id).await?;
-    let seats = seats::seat_map(&state.db, flight.id).await?;
-    Ok(HttpResponse::Ok().json(SeatMapView::new(&flight, seats, clock::now())))
+    let (flight, seats) = seats::priced_seat_map(&state.db, *id).await?;
+    Ok(HttpResponse::Ok().json(SeatMapView::new(flight, seats, clock::now())))
 }
 
 #[utoipa::path(tag = "catalog", request_body = FlightBody,

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use crate::clock;
 use crate::models::catalog::{airplane, airport, city, flight_seat};
 use crate::services::catalog::flights::FlightDetails;
-use crate::services::catalog::seats::is_free;
+use crate::services::catalog::seats::{FlightPrices, SeatState};
 
 #[derive(Serialize, ToSchema)]
 pub struct CityView {
@@ -133,11 +133,11 @@ pub struct SeatMapView {
 }
 
 impl SeatMapView {
-    pub fn new(flight: &FlightDetails, seats: Vec<flight_seat::Model>, now: NaiveDateTime) -> Self {
+    pub fn new(flight: FlightPrices, seats: Vec<SeatState>, now: NaiveDateTime) -> Self {
         let seats = seats
             .into_iter()
             .map(|seat| SeatView {
-                available: is_free(&seat, now),
+                available: seat.is_free(now),
                 price: if seat.class == flight_seat::CLASS_BUSINESS {
                     flight.price_business
                 } else {
@@ -149,7 +149,7 @@ impl SeatMapView {
             .collect();
         Self {
             flight_id: flight.id,
-            currency: flight.currency.clone(),
+            currency: flight.currency,
             seats,
         }
     }

@@ -2,6 +2,7 @@
 //! addresses and rate limits, and how malformed input becomes a problem document.
 
 pub mod client_ip;
+pub mod compression;
 pub mod csrf;
 pub mod input;
 pub mod request_id;

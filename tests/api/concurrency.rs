@@ -350,3 +350,107 @@ async fn the_pending_cap_holds_under_concurrent_bookings() {
         "refused bookings held nothing"
     );
 }
+
+/// The flight's `seats_available` and `holds_lapse_at` against its seat rows.
+async fn assert_summaries_match_the_seats(app: &TestApp, flight_id: i64, when: &str) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use skybook::models::catalog::{flight, flight_seat};
+    let stored = flight::Entity::find_by_id(flight_id as i32)
+        .one(&app.db.writer)
+        .await
+        .expect("query")
+        .expect("flight");
+    let seats = flight_seat::Entity::find()
+        .filter(flight_seat::Column::FlightId.eq(flight_id as i32))
+        .all(&app.db.writer)
+        .await
+        .expect("seats");
+    let available = seats
+        .iter()
+        .filter(|s| s.status == flight_seat::STATUS_AVAILABLE)
+        .count() as i32;
+    let earliest_hold = seats
+        .iter()
+        .filter(|s| s.status == flight_seat::STATUS_HELD)
+        .filter_map(|s| s.held_until)
+        .min();
+    assert_eq!(stored.seats_available, available, "seats_available {when}");
+    assert_eq!(
+        stored.holds_lapse_at, earliest_hold,
+        "holds_lapse_at {when}"
+    );
+}
+
+#[tokio::test]
+async fn the_flights_seat_counter_matches_its_seats_after_concurrent_bookings_cancels_payments_and_expiry(
+) {
+    let app = spawn_app_with(|s| {
+        s.max_pending_bookings = 1000;
+        s.hold_ttl_seconds = 3;
+        s.sweep_interval_seconds = 1;
+    })
+    .await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "AI340").await;
+    let tokens = Arc::new(tokens(&app, 4).await);
+    let client = app.client.clone();
+    let url = app.url("/api/v1/bookings");
+
+    // More requests than the 12 seats, some for two seats, all at once.
+    let created = all_at_once(16, |i| {
+        let body = serde_json::json!({"flight_id": flight, "passengers": crate::helpers::passengers(1 + i % 2)});
+        let request = client.post(&url).bearer_auth(&tokens[i % tokens.len()]).json(&body);
+        async move { request.send().await.expect("sent") }
+    })
+    .await;
+    no_server_errors(&created);
+    assert!(count(&created, 201, None) > 0, "{created:?}");
+    assert_summaries_match_the_seats(&app, flight, "after concurrent bookings").await;
+
+    // Then, at once: cancel a third, pay a third, leave the rest to expire.
+    let bookings: Vec<(usize, Value)> = created
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (status, _))| *status == 201)
+        .map(|(i, (_, body))| (i, body))
+        .collect();
+    let app = Arc::new(app);
+    let mut tasks = Vec::new();
+    for (i, booking) in bookings.iter().cloned() {
+        let (app, token) = (app.clone(), tokens[i % tokens.len()].clone());
+        tasks.push(tokio::spawn(async move {
+            let id = booking["id"].as_i64().expect("id");
+            let status = match i % 3 {
+                0 => app
+                    .post(
+                        &format!("/api/v1/bookings/{id}/cancel"),
+                        Some(&token),
+                        &serde_json::json!({}),
+                    )
+                    .await
+                    .status()
+                    .as_u16(),
+                1 => app
+                    .pay(&token, &booking, &format!("counter-{id}"), "pm_card_ok")
+                    .await
+                    .status()
+                    .as_u16(),
+                _ => 200,
+            };
+            assert!(status < 500, "booking {id}: {status}");
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    assert_summaries_match_the_seats(&app, flight, "after cancels and payments").await;
+
+    // The unpaid holds run out and the sweeper frees them.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert_summaries_match_the_seats(&app, flight, "after expiry").await;
+    let paid = bookings.iter().filter(|(i, _)| i % 3 == 1).count();
+    assert!(
+        app.seats_available(flight).await <= 12 - paid as i64,
+        "paid seats stay taken"
+    );
+}

@@ -106,3 +106,26 @@ async fn the_openapi_document_lists_every_operation_and_the_docs_page_is_served(
         "the docs page loads nothing from a CDN"
     );
 }
+
+#[tokio::test]
+async fn api_answers_are_uncompressed_and_the_docs_are_compressed() {
+    let app = spawn_app().await;
+    let fetch = |path: &'static str| {
+        app.client
+            .get(app.url(path))
+            .header("Accept-Encoding", "gzip, deflate, br, zstd")
+            .send()
+    };
+    let api = fetch("/api/v1/airplanes?per_page=100").await.expect("sent");
+    assert_eq!(api.status(), 200);
+    assert!(
+        api.headers().get("content-encoding").is_none(),
+        "API JSON is sent as it is"
+    );
+    let docs = fetch("/api/openapi.json").await.expect("sent");
+    assert_eq!(docs.status(), 200);
+    assert!(
+        docs.headers().get("content-encoding").is_some(),
+        "the OpenAPI document is compressed"
+    );
+}

@@ -20,6 +20,9 @@ pub struct Model {
     pub seats_total: i32,
     pub seats_available: i32,
     pub created_at: DateTime,
+    /// The earliest end of a hold on this flight's seats, NULL while none is held (kept with
+    /// the seats, like `seats_available`).
+    pub holds_lapse_at: Option<DateTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

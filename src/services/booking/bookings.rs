@@ -1,12 +1,13 @@
 //! Creating, reading and cancelling bookings.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr,
+    EntityTrait, FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, TransactionTrait,
 };
 
 use super::provider::PaymentProvider;
@@ -20,7 +21,7 @@ use crate::models::booking::{booking_seat, payment, reference};
 use crate::models::catalog::flight_seat::{self, CLASS_BUSINESS};
 use crate::models::catalog::{airplane, flight, SeatCode};
 use crate::models::identity::user;
-use crate::services::catalog::seats::is_free;
+use crate::services::catalog::seats::{is_free, status_is_free};
 use crate::services::db_errors::is_unique_violation;
 use crate::services::notify::outbox;
 use crate::services::pagination::{Page, PageRequest};
@@ -75,24 +76,24 @@ pub async fn create(
     new: BookingForCreate,
 ) -> Result<BookingDetails, AppError> {
     let now = clock::now();
-    let flight = flight::Entity::find_by_id(new.flight_id)
-        .one(&db.reader)
+    let chosen: Vec<String> = match &new.seats {
+        SeatRequest::Chosen(seats) => seats.iter().map(ToString::to_string).collect(),
+        SeatRequest::Assigned => Vec::new(),
+    };
+    // One read gives the flight and says which chosen seats exist and which are visibly
+    // taken. Taken seats are refused here, without queueing for the writer: in a rush for one
+    // seat, the losers answer at once. The conditional write below stays the guard for the
+    // seats that look free.
+    let (flight, found) = flight_and_seats(db, new.flight_id, &chosen)
         .await?
         .ok_or_else(|| AppError::field("flight_id", "no flight has this id"))?;
     if flight.departure_time <= now {
         return Err(AppError::FlightDeparted);
     }
-    if let SeatRequest::Chosen(seats) = &new.seats {
-        check_seats_exist(db, flight.id, seats).await?;
-        // Seats already taken are refused from a read, without queueing for the writer: in a
-        // rush for one seat, the losers answer at once. The conditional write below stays the
-        // guard for the seats that look free.
-        if policy.seat_guard {
-            let names: Vec<String> = seats.iter().map(ToString::to_string).collect();
-            let taken = unavailable(&db.reader, flight.id, &names).await?;
-            if !taken.is_empty() {
-                return Err(AppError::SeatUnavailable(taken));
-            }
+    if let SeatRequest::Chosen(_) = &new.seats {
+        let taken = check_seats(&chosen, &found, now)?;
+        if policy.seat_guard && !taken.is_empty() {
+            return Err(AppError::SeatUnavailable(taken));
         }
     }
     let expires_at =
@@ -166,26 +167,108 @@ pub async fn create(
     Err(AppError::SeatUnavailable(Vec::new()))
 }
 
-async fn check_seats_exist(
+/// A chosen seat as read before the booking: its status and the end of its hold.
+struct SeatSeen {
+    seat: String,
+    status: String,
+    held_until: Option<NaiveDateTime>,
+}
+
+/// The flight, with one row per chosen seat it has (the LEFT JOIN gives one row with no seat
+/// when none matches).
+struct FlightSeatRow {
+    flight: flight::Model,
+    seat: Option<SeatSeen>,
+}
+
+impl FromQueryResult for FlightSeatRow {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let seat: Option<String> = row.try_get(pre, "s_seat")?;
+        Ok(Self {
+            flight: flight::Model::from_query_result(row, pre)?,
+            seat: match seat {
+                Some(seat) => Some(SeatSeen {
+                    seat,
+                    status: row.try_get(pre, "s_status")?,
+                    held_until: row.try_get(pre, "s_held_until")?,
+                }),
+                None => None,
+            },
+        })
+    }
+}
+
+/// The flight and the chosen seats among its seats, in one read.
+async fn flight_and_seats(
     db: &Database,
     flight_id: i32,
-    seats: &[SeatCode],
-) -> Result<(), AppError> {
-    let names: Vec<String> = seats.iter().map(ToString::to_string).collect();
-    let known: HashSet<String> = flight_seat::Entity::find()
-        .select_only()
-        .column(flight_seat::Column::Seat)
-        .filter(flight_seat::Column::FlightId.eq(flight_id))
-        .filter(flight_seat::Column::Seat.is_in(names.clone()))
-        .into_tuple::<String>()
+    seats: &[String],
+) -> Result<Option<(flight::Model, Vec<SeatSeen>)>, AppError> {
+    let s = Alias::new("s");
+    let mut select = Query::select();
+    select
+        .columns(flight::Column::iter().map(|c| (flight::Entity, c)))
+        .expr_as(
+            Expr::col((s.clone(), flight_seat::Column::Seat)),
+            Alias::new("s_seat"),
+        )
+        .expr_as(
+            Expr::col((s.clone(), flight_seat::Column::Status)),
+            Alias::new("s_status"),
+        )
+        .expr_as(
+            Expr::col((s.clone(), flight_seat::Column::HeldUntil)),
+            Alias::new("s_held_until"),
+        )
+        .from(flight::Entity)
+        .join_as(
+            JoinType::LeftJoin,
+            flight_seat::Entity,
+            s.clone(),
+            Condition::all()
+                .add(
+                    Expr::col((s.clone(), flight_seat::Column::FlightId))
+                        .equals((flight::Entity, flight::Column::Id)),
+                )
+                .add(Expr::col((s, flight_seat::Column::Seat)).is_in(seats.iter().cloned())),
+        )
+        .and_where(Expr::col((flight::Entity, flight::Column::Id)).eq(flight_id));
+    let statement = db.reader.get_database_backend().build(&select);
+    let mut rows = FlightSeatRow::find_by_statement(statement)
         .all(&db.reader)
         .await?
-        .into_iter()
+        .into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    let flight = first.flight;
+    let found = std::iter::once(first.seat)
+        .chain(rows.map(|row| row.seat))
+        .flatten()
         .collect();
-    let unknown: Vec<&str> = names
+    Ok(Some((flight, found)))
+}
+
+/// Refuses seats the flight does not have (422); returns those of `chosen` that are not free,
+/// in seat order.
+fn check_seats(
+    chosen: &[String],
+    found: &[SeatSeen],
+    now: NaiveDateTime,
+) -> Result<Vec<String>, AppError> {
+    let free: HashMap<&str, bool> = found
         .iter()
-        .filter(|s| !known.contains(*s))
+        .map(|s| {
+            (
+                s.seat.as_str(),
+                status_is_free(&s.status, s.held_until, now),
+            )
+        })
+        .collect();
+    let unknown: Vec<&str> = chosen
+        .iter()
         .map(String::as_str)
+        .filter(|s| !free.contains_key(s))
         .collect();
     if !unknown.is_empty() {
         return Err(AppError::field(
@@ -193,7 +276,13 @@ async fn check_seats_exist(
             format!("no such seat on this flight: {}", unknown.join(", ")),
         ));
     }
-    Ok(())
+    let mut taken: Vec<String> = chosen
+        .iter()
+        .filter(|s| free.get(s.as_str()) == Some(&false))
+        .cloned()
+        .collect();
+    taken.sort_by_key(|s| SeatCode::parse(s).ok());
+    Ok(taken)
 }
 
 async fn insert_booking(

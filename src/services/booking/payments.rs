@@ -394,7 +394,7 @@ pub async fn finish_success(
         .all(&txn)
         .await?
         .len() as u64;
-    let seats_booked = seat_guard::mark_booked(&txn, payment.booking_id).await?;
+    let seats_booked = seat_guard::mark_booked(&txn, flight_id, payment.booking_id).await?;
     if confirmed != 1 || seats_booked != seats_expected {
         // The booking could not be kept (it was no longer pending, or its seats went to someone
         // else after the payment lock ran out): cancel it and refund after the commit.

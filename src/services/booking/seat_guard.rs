@@ -7,7 +7,7 @@
 
 use chrono::NaiveDateTime;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::error::AppError;
 use crate::models::catalog::flight;
@@ -54,7 +54,7 @@ pub async fn take<C: ConnectionTrait>(
     };
     if !guard {
         let taken = hold().exec(conn).await?.rows_affected;
-        adjust_available(conn, flight_id, -(taken as i64)).await?;
+        refresh(conn, flight_id, -(taken as i64)).await?;
         return Ok(taken == seats.len() as u64);
     }
     // Available seats first: they are the ones the flight's counter counts.
@@ -77,7 +77,7 @@ pub async fn take<C: ConnectionTrait>(
     if taken != seats.len() as u64 {
         return Ok(false);
     }
-    adjust_available(conn, flight_id, -(fresh as i64)).await?;
+    refresh(conn, flight_id, -(fresh as i64)).await?;
     Ok(true)
 }
 
@@ -102,13 +102,18 @@ pub async fn release<C: ConnectionTrait>(
         .exec(conn)
         .await?
         .rows_affected;
-    adjust_available(conn, flight_id, released as i64).await?;
+    refresh(conn, flight_id, released as i64).await?;
     Ok(released)
 }
 
-/// Turns the booking's held seats into booked ones; returns how many.
-pub async fn mark_booked<C: ConnectionTrait>(conn: &C, booking_id: i32) -> Result<u64, AppError> {
-    Ok(flight_seat::Entity::update_many()
+/// Turns the booking's held seats into booked ones; returns how many. The caller holds the
+/// flight's lock (see `lock_flight`).
+pub async fn mark_booked<C: ConnectionTrait>(
+    conn: &C,
+    flight_id: i32,
+    booking_id: i32,
+) -> Result<u64, AppError> {
+    let booked = flight_seat::Entity::update_many()
         .col_expr(flight_seat::Column::Status, Expr::value(STATUS_BOOKED))
         .col_expr(
             flight_seat::Column::HeldUntil,
@@ -118,10 +123,15 @@ pub async fn mark_booked<C: ConnectionTrait>(conn: &C, booking_id: i32) -> Resul
         .filter(flight_seat::Column::Status.eq(STATUS_HELD))
         .exec(conn)
         .await?
-        .rows_affected)
+        .rows_affected;
+    refresh(conn, flight_id, 0).await?;
+    Ok(booked)
 }
 
-/// Moves the end of the booking's holds (kept while a payment is with the provider).
+/// Moves the end of the booking's holds (kept while a payment is with the provider). Holds
+/// only get longer here, so the flight's `holds_lapse_at` stays a lower bound and is left
+/// alone: this transaction does not hold the flight's lock, and taking it after the booking's
+/// would invert the lock order.
 pub async fn hold_until<C: ConnectionTrait>(
     conn: &C,
     booking_id: i32,
@@ -136,21 +146,28 @@ pub async fn hold_until<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Keeps `flights.seats_available` equal to the flight's `available` seats, in the same
-/// transaction as the seats themselves.
-async fn adjust_available<C: ConnectionTrait>(
-    conn: &C,
-    flight_id: i32,
-    delta: i64,
-) -> Result<(), AppError> {
-    if delta == 0 {
-        return Ok(());
-    }
+/// Keeps the flight's two summaries of its seats right, in the same transaction as the seats:
+/// `seats_available` (its `available` seats, moved by `delta`) and `holds_lapse_at` (the
+/// earliest end of a hold, NULL when nothing is held; one lookup in the holds index). Search
+/// reads both instead of counting seat rows. The caller holds the flight's lock, so no other
+/// transaction changes which of its seats are held meanwhile.
+async fn refresh<C: ConnectionTrait>(conn: &C, flight_id: i32, delta: i64) -> Result<(), AppError> {
+    // A plain read, then a write: on MySQL a subquery inside the UPDATE would lock the seats.
+    let earliest_hold: Option<NaiveDateTime> = flight_seat::Entity::find()
+        .select_only()
+        .column_as(flight_seat::Column::HeldUntil.min(), "earliest")
+        .filter(flight_seat::Column::FlightId.eq(flight_id))
+        .filter(flight_seat::Column::Status.eq(STATUS_HELD))
+        .into_tuple::<Option<NaiveDateTime>>()
+        .one(conn)
+        .await?
+        .flatten();
     flight::Entity::update_many()
         .col_expr(
             flight::Column::SeatsAvailable,
             Expr::col(flight::Column::SeatsAvailable).add(delta),
         )
+        .col_expr(flight::Column::HoldsLapseAt, Expr::value(earliest_hold))
         .filter(flight::Column::Id.eq(flight_id))
         .exec(conn)
         .await?;

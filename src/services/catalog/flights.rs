@@ -2,8 +2,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryResult, TransactionTrait,
 };
 
 use super::airplanes::Cabin;
@@ -21,8 +21,9 @@ use crate::services::db_errors::{is_foreign_key_violation, is_unique_violation};
 /// No scheduled flight lasts longer.
 const MAX_DURATION_HOURS: i64 = 24;
 
-/// A flight with its airports' codes, as every read shows it.
-#[derive(Debug, Clone, FromQueryResult)]
+/// A flight with its airports' codes, as every read shows it. Read from `details_select`'s
+/// columns by position (see the `FromQueryResult` below).
+#[derive(Debug, Clone)]
 pub struct FlightDetails {
     pub id: i32,
     pub flight_number: String,
@@ -37,6 +38,32 @@ pub struct FlightDetails {
     pub seats_total: i32,
     /// Free seats: the flight's counter plus holds that ran out before the sweeper freed them.
     pub seats_available: i64,
+}
+
+/// By position, in `details_select`'s column order: looking each of 12 columns up by name
+/// (a formatted key and a map lookup per column) was a sixth of a 20-result search.
+impl FromQueryResult for FlightDetails {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        if !pre.is_empty() {
+            return Err(DbErr::Type(format!(
+                "FlightDetails is read by position, not under the prefix {pre}"
+            )));
+        }
+        Ok(Self {
+            id: row.try_get_by_index(0)?,
+            flight_number: row.try_get_by_index(1)?,
+            airplane_id: row.try_get_by_index(2)?,
+            departure_time: row.try_get_by_index(3)?,
+            arrival_time: row.try_get_by_index(4)?,
+            price_economy: row.try_get_by_index(5)?,
+            price_business: row.try_get_by_index(6)?,
+            currency: row.try_get_by_index(7)?,
+            seats_total: row.try_get_by_index(8)?,
+            seats_available: row.try_get_by_index(9)?,
+            departure_airport: row.try_get_by_index(10)?,
+            arrival_airport: row.try_get_by_index(11)?,
+        })
+    }
 }
 
 pub struct FlightForCreate {
@@ -69,7 +96,9 @@ pub fn local_date(utc: NaiveDateTime, tz: Tz) -> NaiveDate {
 }
 
 /// `flights.seats_available` counts available seats; a hold that ran out is free too, even
-/// before the sweeper releases it. Held seats are few, and indexed by (flight, status, until).
+/// before the sweeper releases it. Such holds are counted (from the holds index) only on a
+/// flight whose earliest hold has ended (`holds_lapse_at`): for every other flight the
+/// counter is the answer, with no subquery run.
 pub fn free_seats(now: NaiveDateTime) -> SimpleExpr {
     let s = Alias::new("s");
     let expired_holds = Query::select()
@@ -82,13 +111,17 @@ pub fn free_seats(now: NaiveDateTime) -> SimpleExpr {
         .and_where(Expr::col((s.clone(), flight_seat::Column::Status)).eq(flight_seat::STATUS_HELD))
         .and_where(Expr::col((s, flight_seat::Column::HeldUntil)).lte(now))
         .to_owned();
-    Expr::col((flight::Entity, flight::Column::SeatsAvailable)).add(SimpleExpr::SubQuery(
-        None,
-        Box::new(expired_holds.into_sub_query_statement()),
-    ))
+    let lapsed = Expr::case(
+        Expr::col((flight::Entity, flight::Column::HoldsLapseAt)).lte(now),
+        SimpleExpr::SubQuery(None, Box::new(expired_holds.into_sub_query_statement())),
+    )
+    .finally(0);
+    Expr::col((flight::Entity, flight::Column::SeatsAvailable))
+        .add(SimpleExpr::Case(Box::new(lapsed)))
 }
 
-/// Flights joined to their airports' codes; filters and order are added by the caller.
+/// Flights joined to their airports' codes; filters and order are added by the caller. The
+/// column order is what `FlightDetails` reads; more columns may follow.
 pub fn details_select() -> SelectStatement {
     let dep = Alias::new("dep");
     let arr = Alias::new("arr");

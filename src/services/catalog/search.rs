@@ -1,9 +1,10 @@
 //! Flight search: route, the departure's local date, free seats and price, in one indexed
-//! query plus its count.
+//! query that also counts all matches (a window count); a separate count runs only for a page
+//! past the last match.
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult};
 
 use super::flights::{details_select, free_seats, join_airports, FlightDetails};
 use crate::clock;
@@ -51,28 +52,54 @@ struct Count {
     total: i64,
 }
 
+/// A page row: the flight and the number of matches across all pages.
+struct Row {
+    flight: FlightDetails,
+    total: i64,
+}
+
+impl FromQueryResult for Row {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            flight: FlightDetails::from_query_result(row, pre)?,
+            // Right after the flight's columns (see `statements`).
+            total: row.try_get_by_index(12)?,
+        })
+    }
+}
+
+const TOTAL: &str = "total";
+
 #[tracing::instrument(skip(db))]
 pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDetails>, AppError> {
     let (rows, count) = statements(query);
     let backend = db.reader.get_database_backend();
-    let total = Count::find_by_statement(backend.build(&count))
-        .one(&db.reader)
-        .await?
-        .map(|c| c.total)
-        .unwrap_or(0);
-    let items = FlightDetails::find_by_statement(backend.build(&rows))
+    let rows = Row::find_by_statement(backend.build(&rows))
         .all(&db.reader)
         .await?;
+    let total = match rows.first() {
+        Some(row) => row.total,
+        // No row to carry the count: past the last page (or nothing matched).
+        None if query.page.page > 1 => Count::find_by_statement(backend.build(&count))
+            .one(&db.reader)
+            .await?
+            .map(|c| c.total)
+            .unwrap_or(0),
+        None => 0,
+    };
     Ok(Page {
-        items,
+        items: rows.into_iter().map(|row| row.flight).collect(),
         request: query.page,
         total: u64::try_from(total).unwrap_or(0),
     })
 }
 
-/// The page of rows and the count, as statements (public so tests can check their plans).
+/// The page of rows (each with the count of all matches) and the count alone, as statements
+/// (public so tests can check their plans).
 pub fn statements(query: &FlightSearch) -> (SelectStatement, SelectStatement) {
     let mut rows = details_select();
+    // Counted over every match, before LIMIT: one query answers both the page and its total.
+    rows.expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new(TOTAL));
     let mut count = Query::select();
     count
         .expr_as(
