@@ -57,7 +57,7 @@ async fn create(
          expires_at, payment_lock_until, updated_at) VALUES (?, ?, ?, 'pending', 0, 'INR', ?, ?, NULL, ?) \
          RETURNING id",
     )
-    .bind(format!("R{n:07}"))
+    .bind(format!("R{n:05X}"))
     .bind(user)
     .bind(flight)
     .bind(t)
