@@ -91,7 +91,9 @@ async fn cancelling_and_expiring_send_their_emails() {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(|s| {
         smtp(sink.port)(s);
-        s.hold_ttl_seconds = 1;
+        // Times are kept to whole seconds, so a 1 s hold may lapse at once; 3 s leaves the
+        // cancel below at least 2 s.
+        s.hold_ttl_seconds = 3;
         s.sweep_interval_seconds = 1;
     })
     .await;

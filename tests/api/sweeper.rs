@@ -52,8 +52,9 @@ async fn booked(app: &TestApp, seats: &[&str]) -> (String, Value) {
 
 #[tokio::test]
 async fn the_sweeper_expires_overdue_holds_and_frees_their_seats() {
+    // Long enough that a slow CI machine reads the counter before the sweeper runs.
     let app = spawn_app_with(|s| {
-        s.hold_ttl_seconds = 1;
+        s.hold_ttl_seconds = 3;
         s.sweep_interval_seconds = 1;
     })
     .await;
