@@ -7,14 +7,36 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::{DatabaseConnection, SqlxMySqlConnector, SqlxPostgresConnector, SqlxSqliteConnector};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::config::{DatabaseKind, Settings};
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const SQLITE_ROW_BUFFER: usize = 256;
+/// A connection that sat in the pool longer than this is pinged before use. sqlx pings on
+/// every acquire by default: one more round trip per query (on SQLite, two more thread
+/// switches to the connection's worker), measured as a large share of a flight-by-id read.
+/// A connection used a moment ago is as good as its last query showed.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// Pool options shared by every backend: bounded waits, and a ping only after an idle spell.
+fn pool_options<DB: sqlx::Database>(max_connections: u32) -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
 
 #[derive(Clone)]
 pub struct Database {
@@ -33,9 +55,7 @@ impl Database {
             DatabaseKind::Sqlite => connect_sqlite(url, max).await,
             DatabaseKind::Postgres => {
                 let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(max)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                let pool = pool_options::<sqlx::Postgres>(max)
                     .connect_with(options)
                     .await
                     .context("cannot connect to PostgreSQL")?;
@@ -48,9 +68,7 @@ impl Database {
             }
             DatabaseKind::MySql => {
                 let options = MySqlConnectOptions::from_str(url).context("invalid MySQL URL")?;
-                let pool = MySqlPoolOptions::new()
-                    .max_connections(max)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                let pool = pool_options::<sqlx::MySql>(max)
                     // READ COMMITTED, as on PostgreSQL: InnoDB's default REPEATABLE READ adds
                     // gap locks on secondary indexes, and concurrent conditional updates of
                     // one booking then deadlock instead of queueing.
@@ -97,6 +115,9 @@ async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database>
         // A confirmed booking must survive a power cut.
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        // Rows cross from the connection's worker thread in batches of this many: the default
+        // 50 made a 180-seat map wait on the channel several times.
+        .row_buffer_size(SQLITE_ROW_BUFFER)
         .foreign_keys(true);
     if let Some(dir) = options.get_filename().parent() {
         if !dir.as_os_str().is_empty() {
@@ -104,17 +125,13 @@ async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database>
                 .with_context(|| format!("cannot create directory {}", dir.display()))?;
         }
     }
-    let writer = SqlitePoolOptions::new()
-        .max_connections(1)
+    let writer = pool_options::<sqlx::Sqlite>(1)
         .min_connections(1)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options.clone())
         .await
         .with_context(|| format!("cannot open SQLite database {url}"))?;
-    let readers = SqlitePoolOptions::new()
-        .max_connections(max_readers)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_lazy_with(options.read_only(true));
+    let readers =
+        pool_options::<sqlx::Sqlite>(max_readers).connect_lazy_with(options.read_only(true));
     Ok(Database {
         writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
         reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),

@@ -1,5 +1,7 @@
 //! Argon2id hashing, always on a blocking thread: one hash takes tens of milliseconds of CPU
-//! and would stall every request sharing the async worker.
+//! and would stall every request sharing the async worker. At most one hash per core runs at
+//! once: each holds 19 MiB, so a burst of sign-ins queues for a slot instead of growing the
+//! process by 19 MiB a request (and a core cannot hash faster by sharing it).
 
 use std::sync::OnceLock;
 
@@ -7,6 +9,7 @@ use anyhow::Context;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 /// OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
 fn hasher() -> anyhow::Result<Argon2<'static>> {
@@ -15,21 +18,37 @@ fn hasher() -> anyhow::Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// Runs `work` on a blocking thread once a hashing slot is free.
+async fn in_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+    });
+    let slot = slots.acquire().await.context("hashing slots closed")?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+    .context("hashing task failed")?
+}
+
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+    in_hashing_slot(move || {
         let hash = hasher()?
             .hash_password(password.as_bytes())
             .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
         Ok(hash.to_string())
     })
     .await
-    .context("hashing task failed")?
 }
 
 /// Checks `password` against `stored`; with no stored hash (unknown email), checks it against
 /// a dummy hash so that the answer takes as long as for a real account.
 pub async fn verify_password(password: String, stored: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+    in_hashing_slot(move || {
         let real = stored.is_some();
         let phc = match stored {
             Some(hash) => hash,
@@ -43,15 +62,12 @@ pub async fn verify_password(password: String, stored: Option<String>) -> anyhow
         Ok(real && matches)
     })
     .await
-    .context("verification task failed")?
 }
 
 /// Computes the dummy hash ahead of the first sign-in, so that not even the first answer for
 /// an unknown email takes longer than one for a known email.
 pub async fn prepare_dummy_hash() -> anyhow::Result<()> {
-    tokio::task::spawn_blocking(|| dummy_hash().map(|_| ()))
-        .await
-        .context("hashing task failed")?
+    in_hashing_slot(|| dummy_hash().map(|_| ())).await
 }
 
 fn dummy_hash() -> anyhow::Result<&'static str> {
