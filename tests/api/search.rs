@@ -322,7 +322,7 @@ async fn search_is_one_index_range_on_route_and_local_date() {
         passengers: Some(2),
         ..FlightSearch::default()
     };
-    let (rows, count) = statements(&query);
+    let (rows, count) = statements(&query, DbBackend::Sqlite);
     for statement in [rows, count] {
         let built = DbBackend::Sqlite.build(&statement);
         let explain = Statement::from_sql_and_values(

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult};
 
 use super::flights::{details_select, free_seats, join_airports, FlightDetails};
 use crate::clock;
@@ -72,8 +72,8 @@ const TOTAL: &str = "total";
 
 #[tracing::instrument(skip(db))]
 pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDetails>, AppError> {
-    let (rows, count) = statements(query);
     let backend = db.reader.get_database_backend();
+    let (rows, count) = statements(query, backend);
     let rows = Row::find_by_statement(backend.build(&rows))
         .all(&db.reader)
         .await?;
@@ -96,8 +96,8 @@ pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDe
 
 /// The page of rows (each with the count of all matches) and the count alone, as statements
 /// (public so tests can check their plans).
-pub fn statements(query: &FlightSearch) -> (SelectStatement, SelectStatement) {
-    let mut rows = details_select();
+pub fn statements(query: &FlightSearch, backend: DbBackend) -> (SelectStatement, SelectStatement) {
+    let mut rows = details_select(backend);
     // Counted over every match, before LIMIT: one query answers both the page and its total.
     rows.expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new(TOTAL));
     let mut count = Query::select();
