@@ -10,7 +10,7 @@ use crate::models::catalog::SeatCode;
 use crate::services::booking::bookings::{
     self, BookingForCreate, Caller, SeatRequest, MAX_PASSENGERS,
 };
-use crate::services::booking::idempotency::{fingerprint, IdempotencyKey};
+use crate::services::booking::idempotency::IdempotencyKey;
 use crate::services::booking::payments::{self, PaymentForCreate};
 use crate::services::identity::parse_person_name;
 use crate::services::pagination::PageRequest;
@@ -218,8 +218,11 @@ pub async fn pay_booking(
         None => IdempotencyKey::parse(None)?,
     };
     let body = body.into_inner();
-    let canonical = serde_json::to_value(&body).map_err(|e| anyhow::anyhow!(e))?;
-    let fingerprint = fingerprint("POST", request.path(), &canonical);
+    let payment = PaymentForCreate {
+        amount: body.amount,
+        currency: body.currency,
+        method: body.payment_method,
+    };
     let reply = payments::pay(
         &state.db,
         state.payments.as_ref(),
@@ -227,12 +230,8 @@ pub async fn pay_booking(
         Caller::from(&user),
         *id,
         key,
-        fingerprint,
-        PaymentForCreate {
-            amount: body.amount,
-            currency: body.currency,
-            method: body.payment_method,
-        },
+        payment.fingerprint(request.path()),
+        payment,
     )
     .await?;
     let status = actix_web::http::StatusCode::from_u16(reply.response.status)

@@ -10,7 +10,7 @@ use super::session::{Posted, Visitor};
 use crate::clock;
 use crate::error::AppError;
 use crate::services::booking::bookings::{self, BookingDetails, Caller};
-use crate::services::booking::idempotency::{fingerprint, IdempotencyKey};
+use crate::services::booking::idempotency::IdempotencyKey;
 use crate::services::booking::payments::{self, PaymentForCreate};
 use crate::services::catalog::{airports, flights};
 use crate::services::pagination::PageRequest;
@@ -173,11 +173,6 @@ pub async fn pay(
         currency: details.booking.currency.clone(),
         method: form.payment_method.clone(),
     };
-    let canonical = serde_json::json!({
-        "amount": request.amount,
-        "currency": request.currency,
-        "payment_method": request.method,
-    });
     let outcome = payments::pay(
         &state.db,
         state.payments.as_ref(),
@@ -185,7 +180,7 @@ pub async fn pay(
         caller,
         *id,
         key,
-        fingerprint("POST", req.path(), &canonical),
+        request.fingerprint(req.path()),
         request,
     )
     .await;

@@ -52,6 +52,20 @@ pub struct PaymentForCreate {
     pub method: String,
 }
 
+impl PaymentForCreate {
+    /// The idempotency fingerprint of this payment posted to `path`: the API's body
+    /// (`amount`, `currency`, `payment_method`), so the website and the API agree on what
+    /// "the same request" is.
+    pub fn fingerprint(&self, path: &str) -> String {
+        let body = serde_json::json!({
+            "amount": self.amount,
+            "currency": self.currency,
+            "payment_method": self.method,
+        });
+        super::idempotency::fingerprint("POST", path, &body)
+    }
+}
+
 /// A refund can be due for a success (cancelled booking), or for a charge that arrived after
 /// its attempt had been given up as failed.
 pub const REFUNDABLE: [&str; 2] = [payment::SUCCEEDED, payment::FAILED];

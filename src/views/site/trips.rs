@@ -8,6 +8,7 @@ use super::{money, Pager};
 use crate::clock;
 use crate::models::booking::booking::{self, PENDING};
 use crate::services::booking::bookings::BookingDetails;
+use crate::services::booking::provider;
 
 #[derive(Serialize)]
 pub struct BookingRow {
@@ -42,15 +43,15 @@ pub struct PaymentMethod {
 /// The sandbox provider's test cards, by what they do.
 pub const PAYMENT_METHODS: [PaymentMethod; 3] = [
     PaymentMethod {
-        value: "pm_card_ok",
+        value: provider::METHOD_OK,
         label: "Test card that is approved",
     },
     PaymentMethod {
-        value: "pm_card_declined",
+        value: provider::METHOD_DECLINED,
         label: "Test card that is declined",
     },
     PaymentMethod {
-        value: "pm_card_error",
+        value: provider::METHOD_ERROR,
         label: "Test card whose bank fails",
     },
 ];
