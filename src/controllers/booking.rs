@@ -1,7 +1,7 @@
 //! Booking endpoints: holding seats, reading and cancelling bookings, paying.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::extractors::{AuthUser, Guarded};
@@ -93,7 +93,7 @@ impl TryFrom<BookingBody> for BookingForCreate {
     }
 }
 
-#[derive(Deserialize, Serialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
     /// Must equal the booking's total, in minor units.
