@@ -1,8 +1,10 @@
 //! The raw rate at which SQLite commits the writes of one full booking (create, then pay),
 //! without HTTP: the baseline that `scripts/bench` sets the sustained-booking workload
-//! against. It opens the database exactly as Skybook does (`Database::connect`: WAL,
-//! `synchronous=FULL`, one writer connection) on Skybook's own schema with the demo catalog,
-//! and runs one flow after another through that writer, as the server's requests do.
+//! against. It opens the database as Skybook does (`Database::connect`: WAL, one writer
+//! connection) on Skybook's own schema with the demo catalog, sets `synchronous=FULL` so that
+//! each commit is on disk before the next (the server gets the same durability by flushing
+//! its commits in groups, `skybook::db::wal_sync`, which one loop cannot do), and runs one
+//! flow after another through that writer, as the server's requests do.
 //!
 //! Each flow is the five transactions the server commits, with the statements it runs
 //! inside them (reads outside any transaction are left out):
@@ -279,6 +281,9 @@ async fn main() -> Result<()> {
     }
     let pool = db.writer.get_sqlite_connection_pool().clone();
     let mut c = pool.acquire().await?;
+    sqlx::query("PRAGMA synchronous = FULL")
+        .execute(&mut *c)
+        .await?;
     let user: i64 = sqlx::query(
         "INSERT INTO users (email, name, password_hash, role, created_at) \
          VALUES (?, 'Raw', 'x', 'customer', ?) RETURNING id",

@@ -28,7 +28,7 @@ use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
-use crate::web::{compression, input, request_id};
+use crate::web::{compression, durable, input, request_id};
 
 pub struct Application {
     port: u16,
@@ -112,6 +112,7 @@ impl Application {
                 ))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(compression::api_uncompressed))
+                .wrap(middleware::from_fn(durable::after_writes))
                 .wrap(middleware::from_fn(request_id::middleware))
         })
         .workers(workers)

@@ -5,6 +5,7 @@ mod bad_input;
 mod booking;
 mod catalog;
 mod concurrency;
+mod durability;
 mod email;
 mod health;
 mod helpers;

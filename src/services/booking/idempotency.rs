@@ -152,7 +152,7 @@ pub async fn ensure_not_reused(
         .filter(idempotency_key::Column::UserId.eq(user_id))
         .filter(idempotency_key::Column::Key.eq(key.as_str()))
         .filter(idempotency_key::Column::CreatedAt.gt(now - Duration::hours(RETENTION_HOURS)))
-        .one(&db.writer)
+        .one(&db.reader)
         .await?;
     match existing {
         Some(existing) if existing.fingerprint != fingerprint => {

@@ -89,7 +89,9 @@ pub async fn pay(
     fingerprint: String,
     request: PaymentForCreate,
 ) -> Result<PaymentReply, AppError> {
-    let booking = find_visible(&db.writer, caller, booking_id).await?;
+    // Reads outside a transaction use the readers: on SQLite they see every commit made so
+    // far, and the one writer connection is kept for the writes everyone queues for.
+    let booking = find_visible(&db.reader, caller, booking_id).await?;
     if booking.user_id != caller.user_id {
         return Err(AppError::NotFound);
     }
@@ -218,6 +220,9 @@ async fn attempt(
     seat_guard::hold_until(&txn, booking.id, lock_until.max(booking.expires_at)).await?;
     idempotency::link_payment(&txn, claim_id, payment.id).await?;
     txn.commit().await?;
+    // The attempt must be on disk before money moves: after a power cut it is what tells the
+    // sweeper to ask the provider.
+    durable(db).await?;
 
     let outcome = provider
         .charge(
@@ -279,7 +284,7 @@ async fn settle_stale_attempts(
         .filter(payment::Column::BookingId.eq(booking_id))
         .filter(payment::Column::Status.eq(payment::PROCESSING))
         .filter(payment::Column::CreatedAt.lte(cutoff))
-        .all(&db.writer)
+        .all(&db.reader)
         .await?;
     for attempt in stale {
         settle(db, provider, policy.email_max_attempts, attempt).await?;
@@ -332,7 +337,7 @@ pub async fn finish_success(
 ) -> Result<payment::Model, AppError> {
     let now = clock::now();
     let flight_id = booking::Entity::find_by_id(payment.booking_id)
-        .one(&db.writer)
+        .one(&db.reader)
         .await?
         .map(|b| b.flight_id)
         .ok_or_else(|| anyhow::anyhow!("payment without booking"))?;
@@ -534,6 +539,14 @@ async fn release_claim_of<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
+async fn durable(db: &Database) -> Result<(), AppError> {
+    db.make_durable().await.map_err(|err| {
+        anyhow::Error::new(err)
+            .context("cannot make the payment durable")
+            .into()
+    })
+}
+
 async fn current(db: &Database, payment_id: i32) -> Result<payment::Model, AppError> {
     payment::Entity::find_by_id(payment_id)
         .one(&db.writer)
@@ -570,6 +583,10 @@ pub async fn refund_requested(
         .filter(payment::Column::RefundRequestedAt.is_not_null())
         .all(&db.writer)
         .await?;
+    if !due.is_empty() {
+        // The request for the refund is on disk before the refund: it is what says why.
+        durable(db).await?;
+    }
     let mut refunded = 0;
     for payment in due {
         provider

@@ -95,6 +95,11 @@ impl Delivery {
     }
 
     async fn send_one(&self, due: &email::Model) -> anyhow::Result<()> {
+        // The booking this email tells of must be on disk before the customer hears of it.
+        self.db
+            .make_durable()
+            .await
+            .context("cannot make the booking durable before emailing")?;
         let view = self.view(due).await?;
         let rendered = render(&self.tera, &view)?;
         let to: Mailbox = due.recipient.parse().context("bad recipient address")?;

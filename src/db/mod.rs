@@ -2,7 +2,10 @@
 //! has one write lock; competing writers only wait on each other) and reads use their own
 //! pool of read-only connections. On PostgreSQL and MySQL both roles share one pool.
 
+pub mod wal_sync;
+
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,6 +15,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::config::{DatabaseKind, Settings};
+use wal_sync::WalSync;
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -45,6 +49,8 @@ pub struct Database {
     /// Reads that need no transaction.
     pub reader: DatabaseConnection,
     pub kind: DatabaseKind,
+    /// SQLite's group commit (see [`wal_sync`]); the servers are durable at COMMIT.
+    wal_sync: Option<Arc<WalSync>>,
 }
 
 impl Database {
@@ -64,6 +70,7 @@ impl Database {
                     writer: db.clone(),
                     reader: db,
                     kind: DatabaseKind::Postgres,
+                    wal_sync: None,
                 })
             }
             DatabaseKind::MySql => {
@@ -90,6 +97,7 @@ impl Database {
                     writer: db.clone(),
                     reader: db,
                     kind: DatabaseKind::MySql,
+                    wal_sync: None,
                 })
             }
         }
@@ -100,7 +108,26 @@ impl Database {
         self.reader.ping().await.is_ok()
     }
 
+    /// Returns once every write committed before the call is on disk. Await it before a
+    /// write is acknowledged or acted on outside the database (an answer, a charge, an email).
+    /// On SQLite this is the group commit of [`wal_sync`]; PostgreSQL and MySQL are durable at
+    /// COMMIT already.
+    pub async fn make_durable(&self) -> std::io::Result<()> {
+        match &self.wal_sync {
+            Some(sync) => sync.flush().await,
+            None => Ok(()),
+        }
+    }
+
+    /// How many group flushes have reached the disk (SQLite; always 0 elsewhere).
+    pub fn durable_flushes(&self) -> u64 {
+        self.wal_sync.as_ref().map_or(0, |sync| sync.flushes())
+    }
+
     pub async fn close(self) {
+        if let Err(err) = self.make_durable().await {
+            tracing::error!(error = %err, "could not flush the database's last writes");
+        }
         let _ = self.reader.close().await;
         if self.kind == DatabaseKind::Sqlite {
             let _ = self.writer.close().await;
@@ -112,21 +139,26 @@ async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database>
     let options = SqliteConnectOptions::from_str(url)
         .context("invalid SQLite URL")?
         .journal_mode(SqliteJournalMode::Wal)
-        // A confirmed booking must survive a power cut.
-        .synchronous(SqliteSynchronous::Full)
+        // A confirmed booking must survive a power cut: commits are made durable in groups
+        // (`Database::make_durable`) before anyone is told of them, see `wal_sync`.
+        .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         // Rows cross from the connection's worker thread in batches of this many: the default
         // 50 made a 180-seat map wait on the channel several times.
         .row_buffer_size(SQLITE_ROW_BUFFER)
         .foreign_keys(true);
-    if let Some(dir) = options.get_filename().parent() {
+    let db_path = options.get_filename().to_path_buf();
+    if let Some(dir) = db_path.parent() {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create directory {}", dir.display()))?;
         }
     }
+    // The writer is never recycled: closing the last connection would delete the WAL.
     let writer = pool_options::<sqlx::Sqlite>(1)
         .min_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
         .connect_with(options.clone())
         .await
         .with_context(|| format!("cannot open SQLite database {url}"))?;
@@ -136,5 +168,6 @@ async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database>
         writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
         reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
         kind: DatabaseKind::Sqlite,
+        wal_sync: Some(Arc::new(WalSync::new(&db_path))),
     })
 }
