@@ -56,7 +56,6 @@ impl Application {
             tracing::info!(?summary, "seeded the demo catalog");
         }
         let secret = jwt_secret(&settings)?;
-        crate::services::identity::prepare_dummy_hash().await?;
         let templates = Arc::new(templates::load()?);
         let delivery = Delivery {
             db: db.clone(),

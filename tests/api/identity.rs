@@ -204,7 +204,7 @@ async fn passwords_are_stored_as_argon2id_hashes() {
     let user = users.iter().find(|u| u.email == email).expect("stored");
     assert!(
         user.password_hash
-            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            .starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
         "{}",
         user.password_hash
     );

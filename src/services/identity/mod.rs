@@ -4,6 +4,6 @@ mod passwords;
 mod tokens;
 mod users;
 
-pub use passwords::{hash_password, prepare_dummy_hash, verify_password};
+pub use passwords::{hash_password, verify_password};
 pub use tokens::{Claims, TokenKeys};
 pub use users::*;
