@@ -1,19 +1,21 @@
 //! Creating, reading and cancelling bookings.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryOrder,
+    QueryResult, QuerySelect, Statement, TransactionTrait, Value,
 };
 
 use super::provider::PaymentProvider;
 use super::seat_assignment::{choose, FreeSeat};
 use super::seat_guard;
 use crate::clock;
+use crate::db::template::{backend_slot, Template};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, CANCELLED, CONFIRMED, PENDING};
@@ -204,6 +206,30 @@ async fn flight_and_seats(
     flight_id: i32,
     seats: &[String],
 ) -> Result<Option<(flight::Model, Vec<SeatSeen>)>, AppError> {
+    let statement = flight_and_seats_statement(db.reader.get_database_backend(), flight_id, seats);
+    let mut rows = FlightSeatRow::find_by_statement(statement)
+        .all(&db.reader)
+        .await?
+        .into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    let flight = first.flight;
+    let found = std::iter::once(first.seat)
+        .chain(rows.map(|row| row.seat))
+        .flatten()
+        .collect();
+    Ok(Some((flight, found)))
+}
+
+/// Bookings name at most this many seats; the SQL of each count is kept (see `Template`).
+const TEMPLATED_SEATS: usize = 16;
+const SENTINEL_FLIGHT: i32 = i32::MIN + 3;
+
+fn flight_and_seats_select(
+    flight_id: i32,
+    seats: &[String],
+) -> sea_orm::sea_query::SelectStatement {
     let s = Alias::new("s");
     let mut select = Query::select();
     select
@@ -233,20 +259,32 @@ async fn flight_and_seats(
                 .add(Expr::col((s, flight_seat::Column::Seat)).is_in(seats.iter().cloned())),
         )
         .and_where(Expr::col((flight::Entity, flight::Column::Id)).eq(flight_id));
-    let statement = db.reader.get_database_backend().build(&select);
-    let mut rows = FlightSeatRow::find_by_statement(statement)
-        .all(&db.reader)
-        .await?
-        .into_iter();
-    let Some(first) = rows.next() else {
-        return Ok(None);
+    select
+}
+
+fn seat_sentinels(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("\u{1}seat{i}")).collect()
+}
+
+fn flight_and_seats_statement(backend: DbBackend, flight_id: i32, seats: &[String]) -> Statement {
+    static TEMPLATES: [[OnceLock<Template>; TEMPLATED_SEATS + 1]; 3] =
+        [const { [const { OnceLock::new() }; TEMPLATED_SEATS + 1] }; 3];
+    let Some(cell) = TEMPLATES[backend_slot(backend)].get(seats.len()) else {
+        return backend.build(&flight_and_seats_select(flight_id, seats));
     };
-    let flight = first.flight;
-    let found = std::iter::once(first.seat)
-        .chain(rows.map(|row| row.seat))
-        .flatten()
-        .collect();
-    Ok(Some((flight, found)))
+    let template = cell.get_or_init(|| {
+        let marks = seat_sentinels(seats.len());
+        let mut sentinels = vec![Value::from(SENTINEL_FLIGHT)];
+        sentinels.extend(marks.iter().map(|m| Value::from(m.as_str())));
+        Template::new(
+            backend,
+            &flight_and_seats_select(SENTINEL_FLIGHT, &marks),
+            &sentinels,
+        )
+    });
+    let mut args = vec![Value::from(flight_id)];
+    args.extend(seats.iter().map(|seat| Value::from(seat.as_str())));
+    template.statement(&args)
 }
 
 /// Refuses seats the flight does not have (422); returns those of `chosen` that are not free,
@@ -570,4 +608,23 @@ pub async fn cancel(
         }
     }
     get(db, caller, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seat_check_s_templates_build_what_sea_query_builds() {
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres, DbBackend::MySql] {
+            for count in 0..=TEMPLATED_SEATS + 1 {
+                let seats: Vec<String> = (0..count).map(|i| format!("{}A", i + 1)).collect();
+                assert_eq!(
+                    flight_and_seats_statement(backend, 42, &seats),
+                    backend.build(&flight_and_seats_select(42, &seats)),
+                    "{backend:?}, {count} seats"
+                );
+            }
+        }
+    }
 }

@@ -1,3 +1,5 @@
+use std::sync::OnceLock;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement, SimpleExpr};
@@ -10,6 +12,7 @@ use super::airplanes::Cabin;
 use super::airports::{find_by_code, parse_timezone};
 use super::seats;
 use crate::clock;
+use crate::db::template::{backend_slot, Template};
 use crate::db::Database;
 use crate::error::{AppError, Validator};
 use crate::models::catalog::{
@@ -122,7 +125,7 @@ pub fn free_seats(now: NaiveDateTime) -> SimpleExpr {
 
 /// Flights joined to their airports' codes; filters and order are added by the caller. The
 /// column order is what `FlightDetails` reads; more columns may follow.
-pub fn details_select(backend: DbBackend) -> SelectStatement {
+pub fn details_select(backend: DbBackend, now: NaiveDateTime) -> SelectStatement {
     let dep = Alias::new("dep");
     let arr = Alias::new("arr");
     let mut select = Query::select();
@@ -140,7 +143,7 @@ pub fn details_select(backend: DbBackend) -> SelectStatement {
             (flight::Entity, flight::Column::Currency),
             (flight::Entity, flight::Column::SeatsTotal),
         ])
-        .expr_as(free_seats(clock::now()), Alias::new("seats_available"))
+        .expr_as(free_seats(now), Alias::new("seats_available"))
         .expr_as(
             Expr::col((dep.clone(), airport::Column::Code)),
             Alias::new("departure_airport"),
@@ -188,11 +191,27 @@ pub fn join_airports(select: &mut SelectStatement) {
         );
 }
 
-pub async fn get_details<C: ConnectionTrait>(conn: &C, id: i32) -> Result<FlightDetails, AppError> {
-    let backend = conn.get_database_backend();
-    let mut select = details_select(backend);
+/// Stands for "now" while a template is built: no flight read holds the earliest time.
+pub const SENTINEL_NOW: NaiveDateTime = NaiveDateTime::MIN;
+const SENTINEL_ID: i32 = i32::MIN + 7;
+
+fn details_by_id(backend: DbBackend, now: NaiveDateTime, id: i32) -> SelectStatement {
+    let mut select = details_select(backend, now);
     select.and_where(Expr::col((flight::Entity, flight::Column::Id)).eq(id));
-    let statement = backend.build(&select);
+    select
+}
+
+pub async fn get_details<C: ConnectionTrait>(conn: &C, id: i32) -> Result<FlightDetails, AppError> {
+    static BY_ID: [OnceLock<Template>; 3] = [const { OnceLock::new() }; 3];
+    let backend = conn.get_database_backend();
+    let template = BY_ID[backend_slot(backend)].get_or_init(|| {
+        Template::new(
+            backend,
+            &details_by_id(backend, SENTINEL_NOW, SENTINEL_ID),
+            &[SENTINEL_NOW.into(), SENTINEL_ID.into()],
+        )
+    });
+    let statement = template.statement(&[clock::now().into(), id.into()]);
     FlightDetails::find_by_statement(statement)
         .one(conn)
         .await?
@@ -212,7 +231,7 @@ pub async fn get_many(
         return Ok(Default::default());
     }
     let backend = db.reader.get_database_backend();
-    let mut select = details_select(backend);
+    let mut select = details_select(backend, clock::now());
     select.and_where(Expr::col((flight::Entity, flight::Column::Id)).is_in(ids.iter().copied()));
     let statement = backend.build(&select);
     let flights = FlightDetails::find_by_statement(statement)
@@ -504,4 +523,25 @@ pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
     }
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+
+    #[test]
+    fn the_by_id_template_builds_what_sea_query_builds() {
+        let now = clock::now();
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres, DbBackend::MySql] {
+            let template = Template::new(
+                backend,
+                &details_by_id(backend, SENTINEL_NOW, SENTINEL_ID),
+                &[SENTINEL_NOW.into(), SENTINEL_ID.into()],
+            );
+            assert_eq!(
+                template.statement(&[now.into(), 42.into()]),
+                backend.build(&details_by_id(backend, now, 42))
+            );
+        }
+    }
 }
