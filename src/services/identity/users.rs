@@ -1,7 +1,14 @@
+use std::sync::OnceLock;
+
 use anyhow::Context;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait,
+};
 
 use super::{hash_password, verify_password, TokenKeys};
+use crate::db::template::{backend_slot, Template};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::identity::{user, Email, Role};
@@ -109,8 +116,22 @@ pub async fn find_by_email(db: &Database, email: &Email) -> Result<Option<user::
         .await?)
 }
 
+/// Every authenticated request reads its caller: the statement is a template (see
+/// `db::template`), built once instead of per request.
 pub async fn find_user(db: &Database, id: i32) -> Result<Option<user::Model>, AppError> {
-    Ok(user::Entity::find_by_id(id).one(&db.reader).await?)
+    static BY_ID: [OnceLock<Template>; 3] = [const { OnceLock::new() }; 3];
+    const SENTINEL_ID: i32 = i32::MIN + 5;
+    let backend = db.reader.get_database_backend();
+    let template = BY_ID[backend_slot(backend)]
+        .get_or_init(|| Template::new(backend, &user_by_id(SENTINEL_ID), &[SENTINEL_ID.into()]));
+    Ok(user::Entity::find()
+        .from_raw_sql(template.statement(&[id.into()]))
+        .one(&db.reader)
+        .await?)
+}
+
+fn user_by_id(id: i32) -> SelectStatement {
+    user::Entity::find_by_id(id).limit(1).into_query()
 }
 
 #[tracing::instrument(skip(db))]
@@ -163,6 +184,19 @@ pub async fn create_admin(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_caller_s_template_builds_what_sea_orm_builds() {
+        use sea_orm::DbBackend;
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres, DbBackend::MySql] {
+            let template =
+                Template::new(backend, &user_by_id(i32::MIN + 5), &[(i32::MIN + 5).into()]);
+            assert_eq!(
+                template.statement(&[42.into()]),
+                user::Entity::find_by_id(42).limit(1).build(backend)
+            );
+        }
+    }
 
     #[test]
     fn short_passwords_are_refused() {
