@@ -13,7 +13,7 @@ use migration::{Migrator, MigratorTrait};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::config::Settings;
 use crate::controllers::{self, docs::ApiDoc, RateLimits};
@@ -29,6 +29,21 @@ use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
 use crate::web::{compression, durable, input, request_id};
+
+const OPENAPI_PATH: &str = "/api/openapi.json";
+
+/// The handler that answers with the serialized OpenAPI document.
+fn openapi_document(
+    body: web::Bytes,
+) -> impl Fn() -> std::future::Ready<actix_web::HttpResponse> + Clone + 'static {
+    move || {
+        std::future::ready(
+            actix_web::HttpResponse::Ok()
+                .content_type(actix_web::http::header::ContentType::json())
+                .body(body.clone()),
+        )
+    }
+}
 
 pub struct Application {
     port: u16,
@@ -89,7 +104,12 @@ impl Application {
             n => n,
         };
         let app_state = web::Data::new(state.clone());
-        let openapi = ApiDoc::openapi();
+        // Serialized once and shared by every worker: the document as a tree, cloned into each
+        // worker's Swagger UI service, was ~1 MB of heap per worker for one GET.
+        let openapi = web::Bytes::from(
+            serde_json::to_vec(&ApiDoc::openapi())
+                .context("cannot serialize the OpenAPI document")?,
+        );
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
@@ -100,9 +120,11 @@ impl Application {
                 .service(controllers::health::live)
                 .service(controllers::health::ready)
                 .service(controllers::docs::docs_redirect)
-                .service(
-                    SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()),
+                .route(
+                    OPENAPI_PATH,
+                    web::get().to(openapi_document(openapi.clone())),
                 )
+                .service(SwaggerUi::new("/api/docs/{_:.*}").config(Config::new([OPENAPI_PATH])))
                 .configure(|cfg| controllers::site::configure_site(cfg, &limits))
                 .default_service(web::to(not_found))
                 .wrap(middleware::from_fn(controllers::site::render::site_pages))
