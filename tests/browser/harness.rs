@@ -235,10 +235,19 @@ impl Browser {
         }
     }
 
-    /// The visible text of the first element matching `css` (waits for it to appear).
+    /// The visible text of the first element matching `css` (waits for it to appear). An
+    /// element found on a page that a navigation then replaced is looked up again.
     pub async fn text(&self, css: &str) -> String {
-        let element = self.wait_for(css).await;
-        ok(element.text().await, format!("text of `{css}`"))
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let element = self.wait_for(css).await;
+            match element.text().await {
+                Err(e) if e.is_stale_element_reference() && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                result => return ok(result, format!("text of `{css}`")),
+            }
+        }
     }
 
     /// Waits until the element's visible text contains `needle` (for script-rendered

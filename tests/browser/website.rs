@@ -215,7 +215,8 @@ async fn a_form_posted_without_its_csrf_token_is_refused() {
         )
         .await;
     browser.click("form.signout button[type=submit]").await;
-    let heading = browser.text("main h1").await;
+    // Waits for the answer's page: until it arrives, `main h1` is the old page's heading.
+    let heading = browser.wait_for_text("main h1", "The form expired").await;
     assert_eq!(heading, "The form expired");
     assert_eq!(browser.text(".status-code").await, "403");
     // Still signed in: the forged post changed nothing.
