@@ -101,7 +101,8 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
 
     // The rival submits the seat the traveller now holds.
     rival.click("#hold").await;
-    let message = rival.text("#seat-message").await;
+    // Read from the answer's page: the seat map's message area is on the page before it too.
+    let message = rival.wait_for_text("#seat-message", "was just taken").await;
     assert!(
         message.contains("seat 2A was just taken"),
         "the rival is told: {message}"
@@ -120,7 +121,7 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
 
     // Pay with the approved test card (the first method, chosen by default).
     traveller.click("#pay").await;
-    let notice = traveller.text("#notice").await;
+    let notice = traveller.wait_for_text("#notice", "Payment received").await;
     assert!(notice.contains("Payment received"), "{notice}");
     assert_eq!(
         traveller.text("#booking-status").await.to_lowercase(),
@@ -168,7 +169,8 @@ async fn an_admin_creates_an_airport_and_a_flight_through_the_forms() {
     admin.screenshot("admin-validation").await;
     admin.fill("#f-code", "ZZQ").await;
     admin.click(".entity-form button[type=submit]").await;
-    assert_eq!(admin.text("#notice").await, "Created.");
+    // The page before it (the refused form) has a notice of its own.
+    assert_eq!(admin.wait_for_text("#notice", "Created.").await, "Created.");
     assert!(admin.text(".admin-table").await.contains("Zed Field"));
 
     admin.goto("/admin/flights").await;
@@ -184,7 +186,7 @@ async fn an_admin_creates_an_airport_and_a_flight_through_the_forms() {
     admin.fill("#f-price_business", "1200000").await;
     admin.fill("#f-currency", "INR").await;
     admin.click(".entity-form button[type=submit]").await;
-    assert_eq!(admin.text("#notice").await, "Created.");
+    assert_eq!(admin.wait_for_text("#notice", "Created.").await, "Created.");
     let flights = admin.text(".admin-table").await;
     assert!(flights.contains("ZQ7"), "{flights}");
     assert!(flights.contains("INR 4,500.00"), "{flights}");
