@@ -4,6 +4,8 @@
 //! of tree). A template is built once with a sentinel value for each argument; a request then
 //! only supplies its arguments, which go where the sentinels went.
 
+use std::sync::OnceLock;
+
 use sea_orm::{DbBackend, Statement, StatementBuilder, Value};
 
 #[derive(Debug)]
@@ -65,6 +67,25 @@ pub fn backend_slot(backend: DbBackend) -> usize {
         DbBackend::MySql => 0,
         DbBackend::Postgres => 1,
         DbBackend::Sqlite => 2,
+    }
+}
+
+/// One statement shape's template for each backend, built on first use.
+pub struct PerBackend([OnceLock<Template>; 3]);
+
+impl PerBackend {
+    pub const fn new() -> Self {
+        Self([const { OnceLock::new() }; 3])
+    }
+
+    pub fn get(&self, backend: DbBackend, build: impl FnOnce() -> Template) -> &Template {
+        self.0[backend_slot(backend)].get_or_init(build)
+    }
+}
+
+impl Default for PerBackend {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -1,7 +1,6 @@
 //! Creating, reading and cancelling bookings.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
@@ -15,7 +14,7 @@ use super::provider::PaymentProvider;
 use super::seat_assignment::{choose, FreeSeat};
 use super::seat_guard;
 use crate::clock;
-use crate::db::template::{backend_slot, Template};
+use crate::db::template::{PerBackend, Template};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, CANCELLED, CONFIRMED, PENDING};
@@ -267,12 +266,13 @@ fn seat_sentinels(count: usize) -> Vec<String> {
 }
 
 fn flight_and_seats_statement(backend: DbBackend, flight_id: i32, seats: &[String]) -> Statement {
-    static TEMPLATES: [[OnceLock<Template>; TEMPLATED_SEATS + 1]; 3] =
-        [const { [const { OnceLock::new() }; TEMPLATED_SEATS + 1] }; 3];
-    let Some(cell) = TEMPLATES[backend_slot(backend)].get(seats.len()) else {
+    // One per number of seats named.
+    static TEMPLATES: [PerBackend; TEMPLATED_SEATS + 1] =
+        [const { PerBackend::new() }; TEMPLATED_SEATS + 1];
+    let Some(per_backend) = TEMPLATES.get(seats.len()) else {
         return backend.build(&flight_and_seats_select(flight_id, seats));
     };
-    let template = cell.get_or_init(|| {
+    let template = per_backend.get(backend, || {
         let marks = seat_sentinels(seats.len());
         let mut sentinels = vec![Value::from(SENTINEL_FLIGHT)];
         sentinels.extend(marks.iter().map(|m| Value::from(m.as_str())));

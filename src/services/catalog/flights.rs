@@ -1,5 +1,3 @@
-use std::sync::OnceLock;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement, SimpleExpr};
@@ -12,7 +10,7 @@ use super::airplanes::Cabin;
 use super::airports::{find_by_code, parse_timezone};
 use super::seats;
 use crate::clock;
-use crate::db::template::{backend_slot, Template};
+use crate::db::template::{PerBackend, Template};
 use crate::db::Database;
 use crate::error::{AppError, Validator};
 use crate::models::catalog::{
@@ -202,9 +200,9 @@ fn details_by_id(backend: DbBackend, now: NaiveDateTime, id: i32) -> SelectState
 }
 
 pub async fn get_details<C: ConnectionTrait>(conn: &C, id: i32) -> Result<FlightDetails, AppError> {
-    static BY_ID: [OnceLock<Template>; 3] = [const { OnceLock::new() }; 3];
+    static BY_ID: PerBackend = PerBackend::new();
     let backend = conn.get_database_backend();
-    let template = BY_ID[backend_slot(backend)].get_or_init(|| {
+    let template = BY_ID.get(backend, || {
         Template::new(
             backend,
             &details_by_id(backend, SENTINEL_NOW, SENTINEL_ID),

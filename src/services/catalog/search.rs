@@ -85,7 +85,7 @@ pub async fn search(db: &Database, query: &FlightSearch) -> Result<Page<FlightDe
         Some(row) => row.total,
         // No row to carry the count: past the last page (or nothing matched).
         None if query.page.page > 1 => {
-            let (_, count) = statements(query, backend);
+            let count = count_select(&Filters::of(query), now);
             Count::find_by_statement(backend.build(&count))
                 .one(&db.reader)
                 .await?
@@ -217,6 +217,13 @@ fn rows_statement(
 pub fn statements(query: &FlightSearch, backend: DbBackend) -> (SelectStatement, SelectStatement) {
     let filters = Filters::of(query);
     let now = clock::now();
+    (
+        rows_select(&filters, now, backend),
+        count_select(&filters, now),
+    )
+}
+
+fn count_select(filters: &Filters<'_>, now: chrono::NaiveDateTime) -> SelectStatement {
     let mut count = Query::select();
     count
         .expr_as(
@@ -225,8 +232,8 @@ pub fn statements(query: &FlightSearch, backend: DbBackend) -> (SelectStatement,
         )
         .from(flight::Entity);
     join_airports(&mut count);
-    filter(&mut count, &filters, now);
-    (rows_select(&filters, now, backend), count)
+    filter(&mut count, filters, now);
+    count
 }
 
 fn rows_select(

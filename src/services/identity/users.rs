@@ -1,5 +1,3 @@
-use std::sync::OnceLock;
-
 use anyhow::Context;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
@@ -8,7 +6,7 @@ use sea_orm::{
 };
 
 use super::{hash_password, verify_password, TokenKeys};
-use crate::db::template::{backend_slot, Template};
+use crate::db::template::{PerBackend, Template};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::identity::{user, Email, Role};
@@ -119,11 +117,12 @@ pub async fn find_by_email(db: &Database, email: &Email) -> Result<Option<user::
 /// Every authenticated request reads its caller: the statement is a template (see
 /// `db::template`), built once instead of per request.
 pub async fn find_user(db: &Database, id: i32) -> Result<Option<user::Model>, AppError> {
-    static BY_ID: [OnceLock<Template>; 3] = [const { OnceLock::new() }; 3];
+    static BY_ID: PerBackend = PerBackend::new();
     const SENTINEL_ID: i32 = i32::MIN + 5;
     let backend = db.reader.get_database_backend();
-    let template = BY_ID[backend_slot(backend)]
-        .get_or_init(|| Template::new(backend, &user_by_id(SENTINEL_ID), &[SENTINEL_ID.into()]));
+    let template = BY_ID.get(backend, || {
+        Template::new(backend, &user_by_id(SENTINEL_ID), &[SENTINEL_ID.into()])
+    });
     Ok(user::Entity::find()
         .from_raw_sql(template.statement(&[id.into()]))
         .one(&db.reader)
