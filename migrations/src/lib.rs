@@ -7,6 +7,7 @@ mod m20261125_000002_catalog;
 mod m20261125_000003_booking;
 mod m20261125_000004_notify;
 mod m20261125_000005_hold_lapse;
+mod m20261201_000006_idempotency_payment;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_booking::Migration),
             Box::new(m20261125_000004_notify::Migration),
             Box::new(m20261125_000005_hold_lapse::Migration),
+            Box::new(m20261201_000006_idempotency_payment::Migration),
         ]
     }
 }

@@ -51,8 +51,10 @@ fn config() -> Config {
         .build();
     Config::new(EMAIL_QUEUE)
         .with_poll_interval(poll)
-        // Few rows parked per worker: what a stopped worker had fetched is soon free again.
-        .set_buffer_size(4)
+        // Enough per fetch to keep up with sustained booking (4 sent ~20 emails/s while
+        // bookings came at ~270/s); a stopped worker's fetched rows are free again after
+        // apalis's orphan timeout.
+        .set_buffer_size(32)
 }
 
 /// Creates apalis's tables beside Skybook's (idempotent). On SQLite only the migrations run

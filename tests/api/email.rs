@@ -366,3 +366,36 @@ async fn finished_email_jobs_are_cleaned_only_after_their_retention() {
         .expect("cleanup runs");
     assert_eq!(deleted, 0);
 }
+
+#[tokio::test]
+async fn one_relay_pass_queues_every_due_email_not_just_one_batch() {
+    use skybook::jobs::queue::EmailQueue;
+    use skybook::services::notify::{delivery::Delivery, mailer::Mailer, outbox};
+    // No background relay: this test is the only one moving emails.
+    let app = spawn_app_with(|s| s.faults.email_worker_off = true).await;
+    let (_, _, booking) = booking(&app).await;
+    let booking_id = i32::try_from(booking["id"].as_i64().expect("id")).expect("small id");
+    const DUE: usize = 250;
+    let now = skybook::clock::now();
+    for _ in 0..DUE {
+        outbox::enqueue(&app.db.writer, booking_id, outbox::CANCELLED, 8, now)
+            .await
+            .expect("enqueue");
+    }
+    let delivery = Delivery {
+        db: app.db.clone(),
+        tera: std::sync::Arc::new(tera::Tera::default()),
+        mailer: Mailer::new("", app.data_dir()).expect("mailer"),
+        from: "skybook@example.com".parse().expect("address"),
+        public_url: app.address.clone(),
+        retry_seconds: 1,
+    };
+    let queue = EmailQueue::new(&app.db);
+    // Under sustained booking, a relay that moved one batch per tick fell minutes behind.
+    assert_eq!(delivery.relay(&queue).await.expect("relay"), DUE);
+    assert_eq!(
+        delivery.relay(&queue).await.expect("relay"),
+        0,
+        "each email is queued once"
+    );
+}

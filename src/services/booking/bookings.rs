@@ -344,17 +344,25 @@ async fn insert_booking(
             updated_at: Set(now),
             ..Default::default()
         };
-        // A savepoint, so that a reference clash does not abort the whole transaction.
-        let attempt = txn.begin().await?;
-        match booking::Entity::insert(row.clone()).exec(&attempt).await {
-            Ok(inserted) => {
+        let insert = booking::Entity::insert(row);
+        // A failed statement aborts a PostgreSQL transaction, so a reference clash runs in a
+        // savepoint there; SQLite and MySQL undo just the statement (two round trips fewer
+        // through SQLite's one writer).
+        let inserted = if txn.get_database_backend() == DbBackend::Postgres {
+            let attempt = txn.begin().await?;
+            let inserted = insert.exec_with_returning(&attempt).await;
+            if inserted.is_ok() {
                 attempt.commit().await?;
-                return booking::Entity::find_by_id(inserted.last_insert_id)
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("inserted booking vanished").into());
+            } else {
+                attempt.rollback().await?;
             }
-            Err(err) if is_unique_violation(&err) => attempt.rollback().await?,
+            inserted
+        } else {
+            insert.exec_with_returning(txn).await
+        };
+        match inserted {
+            Ok(booking) => return Ok(booking),
+            Err(err) if is_unique_violation(&err) => continue,
             Err(err) => return Err(err.into()),
         }
     }
@@ -424,8 +432,15 @@ async fn insert_seats(
             ..Default::default()
         });
     }
-    booking_seat::Entity::insert_many(rows).exec(txn).await?;
-    let seat_rows = seats_of(txn, booking.id).await?;
+    let insert = booking_seat::Entity::insert_many(rows);
+    let seat_rows = if txn.support_returning() {
+        let mut seat_rows = insert.exec_with_returning_many(txn).await?;
+        seat_rows.sort_by_key(|seat| seat.id);
+        seat_rows
+    } else {
+        insert.exec(txn).await?;
+        seats_of(txn, booking.id).await?
+    };
     let total: i64 = seat_rows.iter().map(|s| s.price).sum();
     booking::Entity::update_many()
         .col_expr(booking::Column::Total, Expr::value(total))

@@ -183,6 +183,29 @@ pub async fn complete<C: ConnectionTrait>(
     claim_id: i32,
     response: &SavedResponse,
 ) -> Result<(), AppError> {
+    save_response(conn, idempotency_key::Column::Id.eq(claim_id), response).await
+}
+
+/// Saves `response` under the key that started payment `payment_id`, if a key did (one write,
+/// no read of the key first).
+pub async fn complete_for_payment<C: ConnectionTrait>(
+    conn: &C,
+    payment_id: i32,
+    response: &SavedResponse,
+) -> Result<(), AppError> {
+    save_response(
+        conn,
+        idempotency_key::Column::PaymentId.eq(payment_id),
+        response,
+    )
+    .await
+}
+
+async fn save_response<C: ConnectionTrait>(
+    conn: &C,
+    which: sea_orm::sea_query::SimpleExpr,
+    response: &SavedResponse,
+) -> Result<(), AppError> {
     idempotency_key::Entity::update_many()
         .col_expr(idempotency_key::Column::State, Expr::value(COMPLETED))
         .col_expr(
@@ -193,7 +216,7 @@ pub async fn complete<C: ConnectionTrait>(
             idempotency_key::Column::ResponseBody,
             Expr::value(response.body.clone()),
         )
-        .filter(idempotency_key::Column::Id.eq(claim_id))
+        .filter(which)
         .exec(conn)
         .await?;
     Ok(())

@@ -453,9 +453,7 @@ pub async fn finish_success(
         updated_at: now,
         ..payment
     };
-    if let Some(claim) = claim_of(&txn, succeeded.id).await? {
-        idempotency::complete(&txn, claim.id, &created(&succeeded)).await?;
-    }
+    idempotency::complete_for_payment(&txn, succeeded.id, &created(&succeeded)).await?;
     outbox::enqueue(
         &txn,
         succeeded.booking_id,

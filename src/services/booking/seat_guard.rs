@@ -6,8 +6,8 @@
 //! `(flight_id, seat)` index guarantees one row per seat for the write to fight over.
 
 use chrono::NaiveDateTime;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
 
 use crate::error::AppError;
 use crate::models::catalog::flight;
@@ -152,22 +152,33 @@ pub async fn hold_until<C: ConnectionTrait>(
 /// reads both instead of counting seat rows. The caller holds the flight's lock, so no other
 /// transaction changes which of its seats are held meanwhile.
 async fn refresh<C: ConnectionTrait>(conn: &C, flight_id: i32, delta: i64) -> Result<(), AppError> {
-    // A plain read, then a write: on MySQL a subquery inside the UPDATE would lock the seats.
-    let earliest_hold: Option<NaiveDateTime> = flight_seat::Entity::find()
-        .select_only()
-        .column_as(flight_seat::Column::HeldUntil.min(), "earliest")
-        .filter(flight_seat::Column::FlightId.eq(flight_id))
-        .filter(flight_seat::Column::Status.eq(STATUS_HELD))
-        .into_tuple::<Option<NaiveDateTime>>()
-        .one(conn)
-        .await?
-        .flatten();
+    let earliest_hold = Query::select()
+        .expr(Expr::col(flight_seat::Column::HeldUntil).min())
+        .from(flight_seat::Entity)
+        .and_where(flight_seat::Column::FlightId.eq(flight_id))
+        .and_where(flight_seat::Column::Status.eq(STATUS_HELD))
+        .to_owned();
+    let earliest_hold = if conn.get_database_backend() == DbBackend::MySql {
+        // A plain read, then a write: on MySQL a subquery inside the UPDATE would lock the
+        // seats.
+        let row = conn
+            .query_one(conn.get_database_backend().build(&earliest_hold))
+            .await?;
+        let earliest: Option<NaiveDateTime> = match row {
+            Some(row) => row.try_get_by_index(0)?,
+            None => None,
+        };
+        Expr::value(earliest)
+    } else {
+        // One statement: one round trip fewer through SQLite's single writer.
+        SimpleExpr::SubQuery(None, Box::new(earliest_hold.into_sub_query_statement()))
+    };
     flight::Entity::update_many()
         .col_expr(
             flight::Column::SeatsAvailable,
             Expr::col(flight::Column::SeatsAvailable).add(delta),
         )
-        .col_expr(flight::Column::HoldsLapseAt, Expr::value(earliest_hold))
+        .col_expr(flight::Column::HoldsLapseAt, earliest_hold)
         .filter(flight::Column::Id.eq(flight_id))
         .exec(conn)
         .await?;

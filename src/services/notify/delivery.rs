@@ -21,8 +21,8 @@ use crate::models::identity::user;
 use crate::models::notify::email;
 use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat};
 
-/// Emails sent per pass.
-const BATCH: u64 = 20;
+/// Emails moved to the job queue per statement.
+const BATCH: u64 = 100;
 
 #[derive(Clone)]
 pub struct Delivery {
@@ -43,26 +43,35 @@ pub enum Outcome {
 }
 
 impl Delivery {
-    /// Moves due emails from the outbox into the job queue (each under a fresh lease).
+    /// Moves every due email from the outbox into the job queue (each under a fresh lease),
+    /// a batch at a time: emails leave as fast as bookings make them, not a batch per tick.
     pub async fn relay(&self, queue: &EmailQueue) -> Result<usize, AppError> {
-        let (due, lease) = outbox::claim_due(&self.db, clock::now(), BATCH).await?;
         let mut queued = 0;
-        for email in due {
-            match queue
-                .push(EmailJob {
-                    email_id: email.id,
-                    lease,
-                })
-                .await
-            {
-                Ok(()) => queued += 1,
-                Err(err) => {
-                    tracing::warn!(email_id = email.id, error = %err, "could not queue the email; will retry");
-                    outbox::release(&self.db, email.id).await?;
+        loop {
+            let (due, lease) = outbox::claim_due(&self.db, clock::now(), BATCH).await?;
+            let full_batch = due.len() as u64 == BATCH;
+            let mut all_queued = true;
+            for email in due {
+                match queue
+                    .push(EmailJob {
+                        email_id: email.id,
+                        lease,
+                    })
+                    .await
+                {
+                    Ok(()) => queued += 1,
+                    Err(err) => {
+                        tracing::warn!(email_id = email.id, error = %err, "could not queue the email; will retry");
+                        outbox::release(&self.db, email.id).await?;
+                        all_queued = false;
+                    }
                 }
             }
+            // A queue that refuses is retried on the next tick, not at once.
+            if !full_batch || !all_queued {
+                return Ok(queued);
+            }
         }
-        Ok(queued)
     }
 
     /// Runs one email job: sends the email unless the job is stale, and records the outcome.

@@ -1,10 +1,10 @@
 //! The outbox table: enqueue inside a booking transaction; claim, finish and retry.
 
 use chrono::{Duration, NaiveDateTime};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::db::Database;
@@ -32,18 +32,24 @@ pub async fn enqueue<C: ConnectionTrait>(
     max_attempts: u32,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let booking = booking::Entity::find_by_id(booking_id)
+    // The booking's owner in one read (a statement fewer through SQLite's one writer).
+    let owner_of_booking = Query::select()
+        .column(booking::Column::UserId)
+        .from(booking::Entity)
+        .and_where(booking::Column::Id.eq(booking_id))
+        .to_owned();
+    let recipient: String = user::Entity::find()
+        .select_only()
+        .column(user::Column::Email)
+        .filter(user::Column::Id.in_subquery(owner_of_booking))
+        .into_tuple()
         .one(txn)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("email for a missing booking {booking_id}"))?;
-    let owner = user::Entity::find_by_id(booking.user_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("booking {booking_id} without its user"))?;
+        .ok_or_else(|| anyhow::anyhow!("email for booking {booking_id}, which has no owner"))?;
     let row = email::ActiveModel {
         booking_id: Set(booking_id),
         kind: Set(kind.to_string()),
-        recipient: Set(owner.email),
+        recipient: Set(recipient),
         status: Set(PENDING.into()),
         attempts: Set(0),
         max_attempts: Set(i32::try_from(max_attempts).unwrap_or(i32::MAX)),
@@ -70,22 +76,41 @@ pub async fn claim_due(
             .add(email::Column::LeaseUntil.is_null())
             .add(email::Column::LeaseUntil.lte(now))
     };
+    let lease = now + Duration::seconds(LEASE_SECONDS);
     let due = email::Entity::find()
         .filter(email::Column::Status.eq(PENDING))
         .filter(email::Column::NextAttemptAt.lte(now))
         .filter(free())
         .order_by_asc(email::Column::Id)
-        .limit(limit)
-        .all(&db.writer)
-        .await?;
-    let lease = now + Duration::seconds(LEASE_SECONDS);
-    let mut claimed = Vec::with_capacity(due.len());
-    for candidate in due {
-        let taken = email::Entity::update_many()
+        .limit(limit);
+    let lease_free = || {
+        email::Entity::update_many()
             .col_expr(email::Column::LeaseUntil, Expr::value(lease))
-            .filter(email::Column::Id.eq(candidate.id))
             .filter(email::Column::Status.eq(PENDING))
             .filter(free())
+    };
+    if db.writer.support_returning() {
+        // One statement for the whole batch, still conditional per row.
+        let mut claimed = lease_free()
+            .filter(
+                email::Column::Id.in_subquery(
+                    due.clone()
+                        .select_only()
+                        .column(email::Column::Id)
+                        .into_query(),
+                ),
+            )
+            .exec_with_returning(&db.writer)
+            .await?;
+        claimed.sort_by_key(|email| email.id);
+        return Ok((claimed, lease));
+    }
+    // MySQL can neither limit a subquery under IN nor return the rows it updated.
+    let due = due.all(&db.writer).await?;
+    let mut claimed = Vec::with_capacity(due.len());
+    for candidate in due {
+        let taken = lease_free()
+            .filter(email::Column::Id.eq(candidate.id))
             .exec(&db.writer)
             .await?
             .rows_affected;
@@ -104,18 +129,18 @@ pub async fn take(
     lease: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<Option<email::Model>, AppError> {
-    let taken = email::Entity::update_many()
+    let renew = email::Entity::update_many()
         .col_expr(
             email::Column::LeaseUntil,
             Expr::value(now + Duration::seconds(LEASE_SECONDS)),
         )
         .filter(email::Column::Id.eq(id))
         .filter(email::Column::Status.eq(PENDING))
-        .filter(email::Column::LeaseUntil.eq(lease))
-        .exec(&db.writer)
-        .await?
-        .rows_affected;
-    if taken != 1 {
+        .filter(email::Column::LeaseUntil.eq(lease));
+    if db.writer.support_returning() {
+        return Ok(renew.exec_with_returning(&db.writer).await?.pop());
+    }
+    if renew.exec(&db.writer).await?.rows_affected != 1 {
         return Ok(None);
     }
     Ok(email::Entity::find_by_id(id).one(&db.writer).await?)
