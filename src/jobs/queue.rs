@@ -52,8 +52,8 @@ fn config() -> Config {
     Config::new(EMAIL_QUEUE)
         .with_poll_interval(poll)
         // Enough per fetch to keep up with sustained booking (4 sent ~20 emails/s while
-        // bookings came at ~270/s); a stopped worker's fetched rows are free again after
-        // apalis's orphan timeout.
+        // bookings came at ~270/s). Jobs a stopped worker had fetched cost little: the relay
+        // queues their emails again once the outbox lease (60 s) runs out.
         .set_buffer_size(32)
 }
 
