@@ -72,6 +72,12 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<crate::db::write_lane::LaneStopped> for AppError {
+    fn from(stopped: crate::db::write_lane::LaneStopped) -> Self {
+        AppError::Unexpected(stopped.into())
+    }
+}
+
 impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, message)])

@@ -7,6 +7,7 @@
 //! - for every booking, charges − refunds is 1 when it is confirmed and 0 otherwise.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use proptest::prelude::*;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -21,7 +22,7 @@ use skybook::services::booking::bookings::{
 };
 use skybook::services::booking::idempotency::IdempotencyKey;
 use skybook::services::booking::payments::{self, PaymentForCreate, PaymentPolicy};
-use skybook::services::booking::provider::SandboxProvider;
+use skybook::services::booking::provider::{PaymentProvider, SandboxProvider};
 use skybook::services::booking::sweeper;
 use skybook::services::catalog::airplanes::{self, AirplaneForCreate, Cabin};
 use skybook::services::catalog::airports::{self, AirportForCreate};
@@ -66,7 +67,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 struct World {
     db: skybook::db::Database,
-    provider: SandboxProvider,
+    provider: Arc<dyn PaymentProvider>,
     flight_id: i32,
     users: Vec<i32>,
     bookings: Vec<(i32, i32)>,
@@ -148,7 +149,7 @@ async fn world() -> World {
     .await
     .expect("flight");
     World {
-        provider: SandboxProvider::new(db.clone()),
+        provider: Arc::new(SandboxProvider::new(db.clone())),
         db,
         flight_id: flight.id,
         users,
@@ -225,7 +226,7 @@ async fn apply(world: &mut World, op: &Op) {
             };
             let _ = payments::pay(
                 &world.db,
-                &world.provider,
+                world.provider.clone(),
                 payment_policy,
                 caller,
                 id,
@@ -243,7 +244,7 @@ async fn apply(world: &mut World, op: &Op) {
                 user_id: if *by_admin { -1 } else { owner },
                 is_admin: *by_admin,
             };
-            let _ = bookings::cancel(&world.db, &world.provider, policy, caller, id).await;
+            let _ = bookings::cancel(&world.db, world.provider.clone(), policy, caller, id).await;
         }
         Op::Lapse { booking } => {
             let Some(&(id, _)) = world.bookings.get(*booking) else {
@@ -272,7 +273,7 @@ async fn apply(world: &mut World, op: &Op) {
                 .expect("lapse seats");
         }
         Op::Sweep => {
-            sweeper::sweep(&world.db, &world.provider, payment_policy)
+            sweeper::sweep(&world.db, world.provider.as_ref(), payment_policy)
                 .await
                 .expect("sweep");
         }

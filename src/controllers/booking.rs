@@ -176,7 +176,7 @@ pub async fn cancel_booking(
 ) -> Result<HttpResponse, AppError> {
     let booking = bookings::cancel(
         &state.db,
-        state.payments.as_ref(),
+        state.payments.clone(),
         state.booking_policy(),
         Caller::from(&user),
         *id,
@@ -225,7 +225,7 @@ pub async fn pay_booking(
     };
     let reply = payments::pay(
         &state.db,
-        state.payments.as_ref(),
+        state.payments.clone(),
         state.payment_policy(),
         Caller::from(&user),
         *id,

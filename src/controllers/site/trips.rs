@@ -175,7 +175,7 @@ pub async fn pay(
     };
     let outcome = payments::pay(
         &state.db,
-        state.payments.as_ref(),
+        state.payments.clone(),
         state.payment_policy(),
         caller,
         *id,
@@ -220,7 +220,7 @@ pub async fn cancel(
     let caller = Caller::from(user);
     match bookings::cancel(
         &state.db,
-        state.payments.as_ref(),
+        state.payments.clone(),
         state.booking_policy(),
         caller,
         *id,

@@ -1,6 +1,7 @@
 //! Creating, reading and cancelling bookings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
@@ -9,6 +10,8 @@ use sea_orm::{
     DbErr, EntityTrait, FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryOrder,
     QueryResult, QuerySelect, Statement, TransactionTrait, Value,
 };
+
+use tracing::Instrument;
 
 use super::provider::PaymentProvider;
 use super::seat_assignment::{choose, FreeSeat};
@@ -71,6 +74,17 @@ pub struct BookingDetails {
 
 #[tracing::instrument(skip(db, new), fields(flight_id = new.flight_id, passengers = new.passengers.len()))]
 pub async fn create(
+    db: &Database,
+    caller: Caller,
+    policy: BookingPolicy,
+    new: BookingForCreate,
+) -> Result<BookingDetails, AppError> {
+    let on_lane = db.clone();
+    db.write(async move { create_here(&on_lane, caller, policy, new).await }.in_current_span())
+        .await
+}
+
+async fn create_here(
     db: &Database,
     caller: Caller,
     policy: BookingPolicy,
@@ -556,6 +570,21 @@ pub async fn list(
 /// crash or a provider error left undone).
 #[tracing::instrument(skip(db, provider))]
 pub async fn cancel(
+    db: &Database,
+    provider: Arc<dyn PaymentProvider>,
+    policy: BookingPolicy,
+    caller: Caller,
+    id: i32,
+) -> Result<BookingDetails, AppError> {
+    let on_lane = db.clone();
+    db.write(
+        async move { cancel_here(&on_lane, provider.as_ref(), policy, caller, id).await }
+            .in_current_span(),
+    )
+    .await
+}
+
+async fn cancel_here(
     db: &Database,
     provider: &dyn PaymentProvider,
     policy: BookingPolicy,

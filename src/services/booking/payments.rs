@@ -14,12 +14,16 @@
 //! A crash between 4 and 5 leaves a `processing` attempt; the sweeper asks the provider
 //! whether it charged and finishes the attempt either way, never charging again.
 
+use std::sync::Arc;
+
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
     TransactionTrait,
 };
+
+use tracing::Instrument;
 
 use super::bookings::{find_visible, Caller};
 use super::idempotency::{self, Claim, IdempotencyKey, SavedResponse};
@@ -80,6 +84,34 @@ pub struct PaymentReply {
 #[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip(db, provider, key, fingerprint, request))]
 pub async fn pay(
+    db: &Database,
+    provider: Arc<dyn PaymentProvider>,
+    policy: PaymentPolicy,
+    caller: Caller,
+    booking_id: i32,
+    key: IdempotencyKey,
+    fingerprint: String,
+    request: PaymentForCreate,
+) -> Result<PaymentReply, AppError> {
+    let on_lane = db.clone();
+    let work = async move {
+        pay_here(
+            &on_lane,
+            provider.as_ref(),
+            policy,
+            caller,
+            booking_id,
+            key,
+            fingerprint,
+            request,
+        )
+        .await
+    };
+    db.write(work.in_current_span()).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn pay_here(
     db: &Database,
     provider: &dyn PaymentProvider,
     policy: PaymentPolicy,
