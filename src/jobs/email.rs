@@ -21,7 +21,13 @@ pub async fn relay(
     let Ok(_running) = guard.try_run() else {
         return Ok(());
     };
-    if let Err(err) = state.delivery.relay(&state.email_queue).await {
+    // Its writes go through the database's write lane, like a booking's (see `Database::write`).
+    let (delivery, queue) = (state.delivery.clone(), state.email_queue.clone());
+    let relayed = state
+        .db
+        .write(async move { delivery.relay(&queue).await })
+        .await;
+    if let Err(err) = relayed {
         tracing::error!(error = %err, "email relay failed");
     }
     Ok(())

@@ -35,6 +35,10 @@ async fn booking_named_seats_holds_them_until_the_hold_ends() {
         (booking["total"].as_i64(), booking["currency"].as_str()),
         (Some(400_000), Some("INR"))
     );
+    let stored = app
+        .booking(&token, booking["id"].as_i64().expect("id"))
+        .await;
+    assert_eq!(stored["total"].as_i64(), Some(400_000), "{stored}");
     let expires: chrono::DateTime<chrono::Utc> = booking["expires_at"]
         .as_str()
         .expect("expires")
@@ -86,6 +90,12 @@ async fn assigned_seats_sit_together_in_the_cheapest_class_with_room() {
         .filter_map(|s| s["seat"].as_str())
         .collect();
     assert_eq!(seats, ["2A", "2B"], "economy (cheaper), side by side");
+    // The total is the assigned seats' prices, as answered and as stored.
+    assert_eq!(booking["total"].as_i64(), Some(200_000), "{booking}");
+    let stored = app
+        .booking(&token, booking["id"].as_i64().expect("id"))
+        .await;
+    assert_eq!(stored["total"].as_i64(), Some(200_000), "{stored}");
     let (_, second) = status_and_json(app.book_assigned(&token, flight, 2).await).await;
     let seats: Vec<&str> = second["seats"]
         .as_array()

@@ -111,6 +111,9 @@ async fn create_here(
             return Err(AppError::SeatUnavailable(taken));
         }
     }
+    // A seat's class belongs to the airplane's layout, so the read above gives the chosen
+    // seats' prices: the booking is written with its total, not patched afterwards.
+    let chosen_classes: SeatClasses = found.into_iter().map(|s| (s.seat, s.class)).collect();
     let expires_at =
         now + Duration::seconds(i64::try_from(policy.hold_ttl_seconds).unwrap_or(i64::MAX / 4_000));
 
@@ -124,16 +127,30 @@ async fn create_here(
     for _ in 0..attempts {
         let txn = db.writer.begin().await?;
         // The user's row first: one user's bookings queue on it, so the pending cap below is
-        // exact under concurrency. Then the flight's (see `seat_guard::lock_flight`).
-        user::Entity::update_many()
-            .col_expr(user::Column::Role, Expr::col(user::Column::Role).into())
-            .filter(user::Column::Id.eq(caller.user_id))
-            .exec(&txn)
-            .await?;
+        // exact under concurrency. SQLite runs one write transaction at a time, so there the
+        // lock would only cost a round trip through its one writer. Then the flight's (see
+        // `seat_guard::lock_flight`).
+        if txn.get_database_backend() != DbBackend::Sqlite {
+            user::Entity::update_many()
+                .col_expr(user::Column::Role, Expr::col(user::Column::Role).into())
+                .filter(user::Column::Id.eq(caller.user_id))
+                .exec(&txn)
+                .await?;
+        }
         if !seat_guard::lock_flight(&txn, flight.id).await? {
             return Err(AppError::field("flight_id", "no flight has this id"));
         }
-        let booking = insert_booking(&txn, caller.user_id, &flight, now, expires_at).await?;
+        let (seats, classes) = match &new.seats {
+            SeatRequest::Chosen(_) => (chosen.clone(), chosen_classes.clone()),
+            SeatRequest::Assigned => {
+                match assign(&txn, &flight, new.passengers.len(), now).await? {
+                    Some(assigned) => assigned,
+                    None => return Err(AppError::SeatUnavailable(Vec::new())),
+                }
+            }
+        };
+        let total = total_of(&flight, &seats, &classes)?;
+        let booking = insert_booking(&txn, caller.user_id, &flight, total, now, expires_at).await?;
         let pending = booking::Entity::find()
             .filter(booking::Column::UserId.eq(caller.user_id))
             .filter(booking::Column::Status.eq(PENDING))
@@ -146,15 +163,6 @@ async fn create_here(
                 pending - 1
             )));
         }
-        let seats: Vec<String> = match &new.seats {
-            SeatRequest::Chosen(seats) => seats.iter().map(ToString::to_string).collect(),
-            SeatRequest::Assigned => {
-                match assign(&txn, &flight, new.passengers.len(), now).await? {
-                    Some(seats) => seats,
-                    None => return Err(AppError::SeatUnavailable(Vec::new())),
-                }
-            }
-        };
         let taken = seat_guard::take(
             &txn,
             flight.id,
@@ -175,7 +183,8 @@ async fn create_here(
                 unavailable(&db.writer, flight.id, &seats).await?,
             ));
         }
-        let details = insert_seats(&txn, booking, &flight, &seats, &new.passengers).await?;
+        let details =
+            insert_seats(&txn, booking, &flight, &seats, &classes, &new.passengers).await?;
         txn.commit().await?;
         return Ok(details);
     }
@@ -185,6 +194,7 @@ async fn create_here(
 /// A chosen seat as read before the booking: its status and the end of its hold.
 struct SeatSeen {
     seat: String,
+    class: String,
     status: String,
     held_until: Option<NaiveDateTime>,
 }
@@ -204,6 +214,7 @@ impl FromQueryResult for FlightSeatRow {
             seat: match seat {
                 Some(seat) => Some(SeatSeen {
                     seat,
+                    class: row.try_get(pre, "s_class")?,
                     status: row.try_get(pre, "s_status")?,
                     held_until: row.try_get(pre, "s_held_until")?,
                 }),
@@ -250,6 +261,10 @@ fn flight_and_seats_select(
         .expr_as(
             Expr::col((s.clone(), flight_seat::Column::Seat)),
             Alias::new("s_seat"),
+        )
+        .expr_as(
+            Expr::col((s.clone(), flight_seat::Column::Class)),
+            Alias::new("s_class"),
         )
         .expr_as(
             Expr::col((s.clone(), flight_seat::Column::Status)),
@@ -341,6 +356,7 @@ async fn insert_booking(
     txn: &DatabaseTransaction,
     user_id: i32,
     flight: &flight::Model,
+    total: i64,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> Result<booking::Model, AppError> {
@@ -350,7 +366,7 @@ async fn insert_booking(
             user_id: Set(user_id),
             flight_id: Set(flight.id),
             status: Set(PENDING.into()),
-            total: Set(0),
+            total: Set(total),
             currency: Set(flight.currency.clone()),
             created_at: Set(now),
             expires_at: Set(expires_at),
@@ -383,29 +399,58 @@ async fn insert_booking(
     Err(anyhow::anyhow!("no free booking reference after {REFERENCE_ATTEMPTS} attempts").into())
 }
 
-/// Seats for `count` passengers from the flight's free seats, read inside the transaction.
+/// Seat code -> cabin class.
+type SeatClasses = HashMap<String, String>;
+
+/// Seats for `count` passengers from the flight's free seats, read inside the transaction,
+/// with their classes.
 async fn assign(
     txn: &DatabaseTransaction,
     flight: &flight::Model,
     count: usize,
     now: NaiveDateTime,
-) -> Result<Option<Vec<String>>, AppError> {
+) -> Result<Option<(Vec<String>, SeatClasses)>, AppError> {
     let layout = airplane::Entity::find_by_id(flight.airplane_id)
         .one(txn)
         .await?
         .map(|a| a.seat_letters)
         .unwrap_or_default();
-    let free: Vec<FreeSeat> = flight_seat::Entity::find()
+    let free_rows: Vec<flight_seat::Model> = flight_seat::Entity::find()
         .filter(flight_seat::Column::FlightId.eq(flight.id))
         .order_by_asc(flight_seat::Column::RowNumber)
         .order_by_asc(flight_seat::Column::Letter)
         .all(txn)
         .await?
-        .iter()
+        .into_iter()
         .filter(|seat| is_free(seat, now))
+        .collect();
+    let free: Vec<FreeSeat> = free_rows
+        .iter()
         .map(|seat| FreeSeat::new(seat, price_of(flight, &seat.class)))
         .collect();
-    Ok(choose(&free, count, &layout))
+    let Some(seats) = choose(&free, count, &layout) else {
+        return Ok(None);
+    };
+    let classes = free_rows
+        .into_iter()
+        .filter(|row| seats.contains(&row.seat))
+        .map(|row| (row.seat, row.class))
+        .collect();
+    Ok(Some((seats, classes)))
+}
+
+/// What the seats cost together, at the flight's prices.
+fn total_of(
+    flight: &flight::Model,
+    seats: &[String],
+    classes: &SeatClasses,
+) -> Result<i64, AppError> {
+    seats.iter().try_fold(0i64, |total, seat| {
+        let class = classes
+            .get(seat)
+            .ok_or_else(|| anyhow::anyhow!("seat {seat} has no class"))?;
+        Ok(total + price_of(flight, class))
+    })
 }
 
 fn price_of(flight: &flight::Model, class: &str) -> i64 {
@@ -421,16 +466,9 @@ async fn insert_seats(
     booking: booking::Model,
     flight: &flight::Model,
     seats: &[String],
+    classes: &SeatClasses,
     passengers: &[String],
 ) -> Result<BookingDetails, AppError> {
-    let classes: HashMap<String, String> = flight_seat::Entity::find()
-        .filter(flight_seat::Column::FlightId.eq(flight.id))
-        .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|s| (s.seat, s.class))
-        .collect();
     let mut rows = Vec::with_capacity(seats.len());
     for (seat, passenger) in seats.iter().zip(passengers) {
         let class = classes
@@ -455,14 +493,8 @@ async fn insert_seats(
         insert.exec(txn).await?;
         seats_of(txn, booking.id).await?
     };
-    let total: i64 = seat_rows.iter().map(|s| s.price).sum();
-    booking::Entity::update_many()
-        .col_expr(booking::Column::Total, Expr::value(total))
-        .filter(booking::Column::Id.eq(booking.id))
-        .exec(txn)
-        .await?;
     Ok(BookingDetails {
-        booking: booking::Model { total, ..booking },
+        booking,
         seats: seat_rows,
     })
 }
@@ -592,7 +624,8 @@ async fn cancel_here(
     id: i32,
 ) -> Result<BookingDetails, AppError> {
     let now = clock::now();
-    let booking = find_visible(&db.writer, caller, id).await?;
+    // Which flight, from a reader: it never changes, and the writer is kept for writes.
+    let booking = find_visible(&db.reader, caller, id).await?;
     let txn = db.writer.begin().await?;
     let not_locked = Condition::any()
         .add(booking::Column::PaymentLockUntil.is_null())
@@ -605,7 +638,7 @@ async fn cancel_here(
             .filter(not_locked.clone())
             .filter(condition)
     };
-    seat_guard::lock_flight(&txn, booking.flight_id).await?;
+    seat_guard::queue_on_flight(&txn, booking.flight_id).await?;
     let was_confirmed = cancel_from(Condition::all().add(booking::Column::Status.eq(CONFIRMED)))
         .exec(&txn)
         .await?

@@ -375,7 +375,7 @@ pub async fn finish_success(
         .ok_or_else(|| anyhow::anyhow!("payment without booking"))?;
     let txn = db.writer.begin().await?;
     // It may have to give the seats back (below), so it queues on the flight first.
-    seat_guard::lock_flight(&txn, flight_id).await?;
+    seat_guard::queue_on_flight(&txn, flight_id).await?;
     let marked = payment::Entity::update_many()
         .col_expr(payment::Column::Status, Expr::value(payment::SUCCEEDED))
         .col_expr(payment::Column::SuccessKey, Expr::value(payment.booking_id))

@@ -32,6 +32,17 @@ pub async fn lock_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result
     Ok(matched == 1)
 }
 
+/// Takes the flight's row lock where the database has row locks; the lock's result is not
+/// needed. SQLite runs one write transaction at a time, so there it would only cost a round
+/// trip through the one writer; call it only where the transaction's next statement is a
+/// write (which takes SQLite's write lock at once).
+pub async fn queue_on_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<(), AppError> {
+    if conn.get_database_backend() != DbBackend::Sqlite {
+        lock_flight(conn, flight_id).await?;
+    }
+    Ok(())
+}
+
 /// Holds `seats` of `flight_id` for `booking_id` until `held_until`, or reports how many it
 /// could take. A seat is free when available, or held by a hold that ran out (`<= now`).
 /// With `guard` off (a test-only negative control) it takes the seats whatever their state.

@@ -77,27 +77,34 @@ impl Delivery {
     /// Runs one email job: sends the email unless the job is stale, and records the outcome.
     /// A failure is recorded in the outbox (with the next attempt's time); the relay queues
     /// it again when due, so the job itself always succeeds.
+    /// The outbox writes go through the database's write lane (see `Database::write`); the
+    /// rendering and the SMTP conversation stay here.
     pub async fn run(&self, job: &EmailJob) -> Result<Outcome, AppError> {
-        let Some(email) = outbox::take(&self.db, job.email_id, job.lease, clock::now()).await?
-        else {
+        let (db, id, lease) = (self.db.clone(), job.email_id, job.lease);
+        let taken = self
+            .db
+            .write(async move { outbox::take(&db, id, lease, clock::now()).await })
+            .await?;
+        let Some(email) = taken else {
             return Ok(Outcome::Stale);
         };
+        let db = self.db.clone();
         match self.send_one(&email).await {
             Ok(()) => {
-                outbox::mark_sent(&self.db, email.id, clock::now()).await?;
+                self.db
+                    .write(async move { outbox::mark_sent(&db, email.id, clock::now()).await })
+                    .await?;
                 Ok(Outcome::Sent)
             }
             Err(err) => {
                 let error = format!("{err:#}");
                 tracing::warn!(email_id = email.id, error = %error, "email not sent; will retry");
-                outbox::mark_attempt_failed(
-                    &self.db,
-                    &email,
-                    &error,
-                    self.retry_seconds,
-                    clock::now(),
-                )
-                .await?;
+                let retry_seconds = self.retry_seconds;
+                let failed = async move {
+                    outbox::mark_attempt_failed(&db, &email, &error, retry_seconds, clock::now())
+                        .await
+                };
+                self.db.write(failed).await?;
                 Ok(Outcome::Failed)
             }
         }

@@ -3,8 +3,8 @@
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use crate::db::Database;
@@ -32,35 +32,47 @@ pub async fn enqueue<C: ConnectionTrait>(
     max_attempts: u32,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    // The booking's owner in one read (a statement fewer through SQLite's one writer).
+    // One statement: the recipient is the booking's owner's address, read by the INSERT
+    // itself (a round trip fewer through SQLite's one writer). Columns left out are NULL.
     let owner_of_booking = Query::select()
         .column(booking::Column::UserId)
         .from(booking::Entity)
         .and_where(booking::Column::Id.eq(booking_id))
         .to_owned();
-    let recipient: String = user::Entity::find()
-        .select_only()
-        .column(user::Column::Email)
-        .filter(user::Column::Id.in_subquery(owner_of_booking))
-        .into_tuple()
-        .one(txn)
+    let row = Query::select()
+        .expr(Expr::val(booking_id))
+        .expr(Expr::val(kind))
+        .column((user::Entity, user::Column::Email))
+        .expr(Expr::val(PENDING))
+        .expr(Expr::val(0))
+        .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
+        .expr(Expr::val(now))
+        .expr(Expr::val(now))
+        .from(user::Entity)
+        .and_where(user::Column::Id.in_subquery(owner_of_booking))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(email::Entity)
+        .columns([
+            email::Column::BookingId,
+            email::Column::Kind,
+            email::Column::Recipient,
+            email::Column::Status,
+            email::Column::Attempts,
+            email::Column::MaxAttempts,
+            email::Column::NextAttemptAt,
+            email::Column::CreatedAt,
+        ])
+        .select_from(row)
+        .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
+        .to_owned();
+    let inserted = txn
+        .execute(txn.get_database_backend().build(&insert))
         .await?
-        .ok_or_else(|| anyhow::anyhow!("email for booking {booking_id}, which has no owner"))?;
-    let row = email::ActiveModel {
-        booking_id: Set(booking_id),
-        kind: Set(kind.to_string()),
-        recipient: Set(recipient),
-        status: Set(PENDING.into()),
-        attempts: Set(0),
-        max_attempts: Set(i32::try_from(max_attempts).unwrap_or(i32::MAX)),
-        last_error: Set(None),
-        next_attempt_at: Set(now),
-        lease_until: Set(None),
-        sent_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    };
-    email::Entity::insert(row).exec(txn).await?;
+        .rows_affected();
+    if inserted != 1 {
+        return Err(anyhow::anyhow!("email for booking {booking_id}, which has no owner").into());
+    }
     Ok(())
 }
 
