@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 /// How often the outbox is checked for due emails; a booking never waits on it.
 pub const RELAY_INTERVAL_SECONDS: u64 = 1;
-/// Emails one worker sends at once.
+/// Email jobs one worker runs at once (each sends up to `delivery::EMAILS_PER_JOB` emails).
 pub const CONCURRENCY: usize = 4;
 
 pub async fn relay(
@@ -37,9 +37,9 @@ pub async fn relay(
 /// queues it then (apalis's own retry layer misbehaves with its SQL storages in rc.8).
 pub async fn send(job: EmailJob, state: Data<AppState>) -> Result<(), BoxDynError> {
     match state.delivery.run(&job).await {
-        Ok(outcome) => tracing::debug!(email_id = job.email_id, ?outcome, "email job done"),
+        Ok(outcomes) => tracing::debug!(email_ids = ?job.email_ids, ?outcomes, "email job done"),
         Err(err) => {
-            tracing::error!(email_id = job.email_id, error = %err, "email job failed; the relay will retry")
+            tracing::error!(email_ids = ?job.email_ids, error = %err, "email job failed; the relay will retry")
         }
     }
     Ok(())

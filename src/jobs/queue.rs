@@ -20,11 +20,15 @@ use crate::db::Database;
 /// strand stored jobs.
 pub const EMAIL_QUEUE: &str = "skybook::email";
 
-/// "Send outbox email `email_id`", valid while the outbox row still carries `lease`: a job
-/// that outlived its lease (pushed again later, or already done) does nothing.
+/// "Send outbox emails `email_ids`", each valid while its outbox row still carries `lease`:
+/// an email whose job outlived its lease (pushed again later, or already done) is skipped.
+/// Several emails share a job because the queue's own bookkeeping (insert, fetch, start,
+/// finish) is four writes through SQLite's one writer per job; per email, that starved the
+/// emails behind sustained bookings. A job stored in the older one-email shape fails to
+/// decode and is dropped; its email's lease runs out and the relay queues it again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EmailJob {
-    pub email_id: i32,
+    pub email_ids: Vec<i32>,
     pub lease: NaiveDateTime,
 }
 
@@ -51,9 +55,9 @@ fn config() -> Config {
         .build();
     Config::new(EMAIL_QUEUE)
         .with_poll_interval(poll)
-        // Enough per fetch to keep up with sustained booking (4 sent ~20 emails/s while
-        // bookings came at ~270/s). Jobs a stopped worker had fetched cost little: the relay
-        // queues their emails again once the outbox lease (60 s) runs out.
+        // Enough per fetch to keep up with sustained booking (4 one-email jobs at a time sent
+        // ~20 emails/s while bookings came at ~270/s). Jobs a stopped worker had fetched cost
+        // little: the relay queues their emails again once the outbox lease (60 s) runs out.
         .set_buffer_size(32)
 }
 

@@ -370,7 +370,8 @@ async fn finished_email_jobs_are_cleaned_only_after_their_retention() {
 #[tokio::test]
 async fn one_relay_pass_queues_every_due_email_not_just_one_batch() {
     use skybook::jobs::queue::EmailQueue;
-    use skybook::services::notify::{delivery::Delivery, mailer::Mailer, outbox};
+    use skybook::services::notify::delivery::{Delivery, EMAILS_PER_JOB};
+    use skybook::services::notify::{mailer::Mailer, outbox};
     // No background relay: this test is the only one moving emails.
     let app = spawn_app_with(|s| s.faults.email_worker_off = true).await;
     let (_, _, booking) = booking(&app).await;
@@ -393,9 +394,35 @@ async fn one_relay_pass_queues_every_due_email_not_just_one_batch() {
     let queue = EmailQueue::new(&app.db);
     // Under sustained booking, a relay that moved one batch per tick fell minutes behind.
     assert_eq!(delivery.relay(&queue).await.expect("relay"), DUE);
+    // Several emails per job: the queue's own writes are per job, not per email.
+    assert_eq!(email_jobs(&app).await, (DUE / EMAILS_PER_JOB) as i64);
     assert_eq!(
         delivery.relay(&queue).await.expect("relay"),
         0,
         "each email is queued once"
     );
+}
+
+/// How many jobs apalis's table holds for the email queue.
+async fn email_jobs(app: &TestApp) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    use skybook::config::DatabaseKind;
+    use skybook::jobs::queue::EMAIL_QUEUE;
+    let table = match app.db.kind {
+        DatabaseKind::Sqlite => "Jobs",
+        DatabaseKind::Postgres => "apalis.jobs",
+        DatabaseKind::MySql => "jobs",
+    };
+    let backend = app.db.writer.get_database_backend();
+    let row = app
+        .db
+        .writer
+        .query_one(Statement::from_string(
+            backend,
+            format!("SELECT COUNT(*) FROM {table} WHERE job_type = '{EMAIL_QUEUE}'"),
+        ))
+        .await
+        .expect("count jobs")
+        .expect("one row");
+    row.try_get_by_index(0).expect("a count")
 }

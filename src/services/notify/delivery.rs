@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
@@ -23,6 +24,8 @@ use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat};
 
 /// Emails moved to the job queue per statement.
 const BATCH: u64 = 100;
+/// Emails per job (see `EmailJob`): sent one after another, each under its own lease.
+pub const EMAILS_PER_JOB: usize = 10;
 
 #[derive(Clone)]
 pub struct Delivery {
@@ -51,18 +54,22 @@ impl Delivery {
             let (due, lease) = outbox::claim_due(&self.db, clock::now(), BATCH).await?;
             let full_batch = due.len() as u64 == BATCH;
             let mut all_queued = true;
-            for email in due {
+            for emails in due.chunks(EMAILS_PER_JOB) {
+                let email_ids: Vec<i32> = emails.iter().map(|email| email.id).collect();
+                let count = email_ids.len();
                 match queue
                     .push(EmailJob {
-                        email_id: email.id,
+                        email_ids: email_ids.clone(),
                         lease,
                     })
                     .await
                 {
-                    Ok(()) => queued += 1,
+                    Ok(()) => queued += count,
                     Err(err) => {
-                        tracing::warn!(email_id = email.id, error = %err, "could not queue the email; will retry");
-                        outbox::release(&self.db, email.id).await?;
+                        tracing::warn!(?email_ids, error = %err, "could not queue the emails; will retry");
+                        for id in email_ids {
+                            outbox::release(&self.db, id).await?;
+                        }
                         all_queued = false;
                     }
                 }
@@ -74,13 +81,23 @@ impl Delivery {
         }
     }
 
-    /// Runs one email job: sends the email unless the job is stale, and records the outcome.
-    /// A failure is recorded in the outbox (with the next attempt's time); the relay queues
-    /// it again when due, so the job itself always succeeds.
-    /// The outbox writes go through the database's write lane (see `Database::write`); the
-    /// rendering and the SMTP conversation stay here.
-    pub async fn run(&self, job: &EmailJob) -> Result<Outcome, AppError> {
-        let (db, id, lease) = (self.db.clone(), job.email_id, job.lease);
+    /// Runs one email job: sends each of its emails in turn, unless that email's lease has
+    /// moved on, and records each outcome. Stops at the first error of the outbox itself; the
+    /// emails not reached keep their lease until it runs out and the relay queues them again.
+    pub async fn run(&self, job: &EmailJob) -> Result<Vec<Outcome>, AppError> {
+        let mut outcomes = Vec::with_capacity(job.email_ids.len());
+        for &id in &job.email_ids {
+            outcomes.push(self.run_one(id, job.lease).await?);
+        }
+        Ok(outcomes)
+    }
+
+    /// Sends one email unless it is stale, and records the outcome. A failure is recorded in
+    /// the outbox (with the next attempt's time); the relay queues it again when due, so the
+    /// job itself always succeeds. The outbox writes go through the database's write lane
+    /// (see `Database::write`); the rendering and the SMTP conversation stay here.
+    async fn run_one(&self, id: i32, lease: NaiveDateTime) -> Result<Outcome, AppError> {
+        let db = self.db.clone();
         let taken = self
             .db
             .write(async move { outbox::take(&db, id, lease, clock::now()).await })
