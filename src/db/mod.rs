@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::future::{Either, FutureExt};
 use sea_orm::{DatabaseConnection, SqlxMySqlConnector, SqlxPostgresConnector, SqlxSqliteConnector};
 use sqlx::mysql::MySqlConnectOptions;
 use sqlx::postgres::PgConnectOptions;
@@ -114,16 +115,17 @@ impl Database {
     /// Runs a unit of write work (transactions through [`Database::writer`]) where it is
     /// fastest: on SQLite, on the write lane, beside the writer connection's thread; on
     /// PostgreSQL and MySQL, in place. Work handed to the lane finishes even if the caller
-    /// stops waiting.
-    pub async fn write<W, T, E>(&self, work: W) -> Result<T, E>
+    /// stops waiting. The work is moved to the heap at once either way, so the caller's
+    /// future does not carry its size (see [`WriteLane::run`]).
+    pub fn write<W, T, E>(&self, work: W) -> impl Future<Output = Result<T, E>> + Send
     where
         W: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
         E: From<LaneStopped> + Send + 'static,
     {
         match &self.lane {
-            Some(lane) => lane.run(work).await?,
-            None => work.await,
+            Some(lane) => Either::Left(lane.run(work).map(|ran| ran.map_err(E::from)?)),
+            None => Either::Right(Box::pin(work)),
         }
     }
 

@@ -54,7 +54,12 @@ impl WriteLane {
 
     /// Runs `work` on the lane and returns its output. Work already handed over finishes even
     /// if the caller stops waiting (a client that hangs up does not cut a write short).
-    pub async fn run<W, T>(&self, work: W) -> Result<T, LaneStopped>
+    ///
+    /// Not an `async fn`: that would keep room for `work` in the caller's future after it was
+    /// moved to the lane, and write futures are large (in the 1,000-connection race, ~15 KB
+    /// per request: 62 -> 77 MB of peak RSS). The future returned holds only the answer's
+    /// channel.
+    pub fn run<W, T>(&self, work: W) -> impl Future<Output = Result<T, LaneStopped>> + Send
     where
         W: Future<Output = T> + Send + 'static,
         T: Send + 'static,
@@ -63,8 +68,13 @@ impl WriteLane {
         let job: Job = Box::pin(async move {
             let _ = done.send(work.await);
         });
-        self.jobs.send(job).map_err(|_| LaneStopped)?;
-        result.await.map_err(|_| LaneStopped)
+        let handed_over = self.jobs.send(job).is_ok();
+        async move {
+            if !handed_over {
+                return Err(LaneStopped);
+            }
+            result.await.map_err(|_| LaneStopped)
+        }
     }
 }
 
@@ -150,6 +160,24 @@ mod tests {
             _ = running => {}
         }
         assert!(seen.await.is_ok(), "the work was cut short");
+    }
+
+    #[tokio::test]
+    async fn the_callers_future_does_not_carry_the_work() {
+        let lane = WriteLane::start().unwrap();
+        let big = [7u8; 16 * 1024];
+        let work = async move {
+            tokio::task::yield_now().await;
+            big.iter().map(|b| u64::from(*b)).sum::<u64>()
+        };
+        assert!(std::mem::size_of_val(&work) > 16 * 1024);
+        let waiting = lane.run(work);
+        assert!(
+            std::mem::size_of_val(&waiting) < 256,
+            "the caller's future is {} bytes",
+            std::mem::size_of_val(&waiting)
+        );
+        assert_eq!(waiting.await.unwrap(), 7 * 16 * 1024);
     }
 
     #[tokio::test]

@@ -79,17 +79,6 @@ pub async fn create(
     policy: BookingPolicy,
     new: BookingForCreate,
 ) -> Result<BookingDetails, AppError> {
-    let on_lane = db.clone();
-    db.write(async move { create_here(&on_lane, caller, policy, new).await }.in_current_span())
-        .await
-}
-
-async fn create_here(
-    db: &Database,
-    caller: Caller,
-    policy: BookingPolicy,
-    new: BookingForCreate,
-) -> Result<BookingDetails, AppError> {
     let now = clock::now();
     let chosen: Vec<String> = match &new.seats {
         SeatRequest::Chosen(seats) => seats.iter().map(ToString::to_string).collect(),
@@ -116,7 +105,45 @@ async fn create_here(
     let chosen_classes: SeatClasses = found.into_iter().map(|s| (s.seat, s.class)).collect();
     let expires_at =
         now + Duration::seconds(i64::try_from(policy.hold_ttl_seconds).unwrap_or(i64::MAX / 4_000));
+    // Only the transaction goes to the write lane: the checks above run where the request
+    // does, so the losers of a rush for one seat are answered without reaching the lane.
+    let hold = SeatHold {
+        flight,
+        chosen,
+        chosen_classes,
+        now,
+        expires_at,
+    };
+    let on_lane = db.clone();
+    let held = async move { hold_seats(&on_lane, caller, policy, new, hold).await };
+    db.write(held.in_current_span()).await
+}
 
+/// What the booking's transaction starts from: the flight as read, the chosen seats (none
+/// for assigned seats) with their classes, and the hold's times.
+struct SeatHold {
+    flight: flight::Model,
+    chosen: Vec<String>,
+    chosen_classes: SeatClasses,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+}
+
+/// The booking's transaction: takes the seats and writes the booking (on the write lane).
+async fn hold_seats(
+    db: &Database,
+    caller: Caller,
+    policy: BookingPolicy,
+    new: BookingForCreate,
+    hold: SeatHold,
+) -> Result<BookingDetails, AppError> {
+    let SeatHold {
+        flight,
+        chosen,
+        chosen_classes,
+        now,
+        expires_at,
+    } = hold;
     // A chosen set of seats is tried once. Assigned seats are chosen again whenever a
     // concurrent booking took them first; every lost race means another booking won, so this
     // ends once the flight has no room left.
