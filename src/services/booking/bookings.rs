@@ -167,6 +167,18 @@ async fn hold_seats(
         if !seat_guard::lock_flight(&txn, flight.id).await? {
             return Err(AppError::field("flight_id", "no flight has this id"));
         }
+        // The cap first, as the caller's own limit, before any seat is looked at.
+        let pending = booking::Entity::find()
+            .filter(booking::Column::UserId.eq(caller.user_id))
+            .filter(booking::Column::Status.eq(PENDING))
+            .filter(booking::Column::ExpiresAt.gt(now))
+            .count(&txn)
+            .await?;
+        if pending >= u64::from(policy.max_pending_bookings) {
+            return Err(AppError::Conflict(format!(
+                "you already hold {pending} pending bookings; pay or cancel one first"
+            )));
+        }
         let (seats, classes) = match &new.seats {
             SeatRequest::Chosen(_) => (chosen.clone(), chosen_classes.clone()),
             SeatRequest::Assigned => {
@@ -178,18 +190,6 @@ async fn hold_seats(
         };
         let total = total_of(&flight, &seats, &classes)?;
         let booking = insert_booking(&txn, caller.user_id, &flight, total, now, expires_at).await?;
-        let pending = booking::Entity::find()
-            .filter(booking::Column::UserId.eq(caller.user_id))
-            .filter(booking::Column::Status.eq(PENDING))
-            .filter(booking::Column::ExpiresAt.gt(now))
-            .count(&txn)
-            .await?;
-        if pending > u64::from(policy.max_pending_bookings) {
-            return Err(AppError::Conflict(format!(
-                "you already hold {} pending bookings; pay or cancel one first",
-                pending - 1
-            )));
-        }
         let taken = seat_guard::take(
             &txn,
             flight.id,
