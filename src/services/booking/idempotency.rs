@@ -91,21 +91,8 @@ pub async fn claim(
     now: NaiveDateTime,
 ) -> Result<Claim, AppError> {
     for _ in 0..2 {
-        let row = idempotency_key::ActiveModel {
-            user_id: Set(user_id),
-            key: Set(key.as_str().to_string()),
-            fingerprint: Set(fingerprint.to_string()),
-            state: Set(IN_PROGRESS.into()),
-            response_status: Set(None),
-            response_body: Set(None),
-            payment_id: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        };
-        match idempotency_key::Entity::insert(row).exec(&db.writer).await {
-            Ok(inserted) => return Ok(Claim::Claimed(inserted.last_insert_id)),
-            Err(err) if is_unique_violation(&err) => {}
-            Err(err) => return Err(err.into()),
+        if let Some(claim_id) = try_claim(&db.writer, user_id, key, fingerprint, now).await? {
+            return Ok(Claim::Claimed(claim_id));
         }
         let existing = idempotency_key::Entity::find()
             .filter(idempotency_key::Column::UserId.eq(user_id))
@@ -138,6 +125,33 @@ pub async fn claim(
         };
     }
     Err(AppError::IdempotencyRequestInProgress)
+}
+
+/// Claims the key inside `txn` if no one holds it; `None` when it is taken (then roll back
+/// and see [`claim`]: a failed insert ends a PostgreSQL transaction).
+pub async fn try_claim<C: ConnectionTrait>(
+    txn: &C,
+    user_id: i32,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    now: NaiveDateTime,
+) -> Result<Option<i32>, AppError> {
+    let row = idempotency_key::ActiveModel {
+        user_id: Set(user_id),
+        key: Set(key.as_str().to_string()),
+        fingerprint: Set(fingerprint.to_string()),
+        state: Set(IN_PROGRESS.into()),
+        response_status: Set(None),
+        response_body: Set(None),
+        payment_id: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    match idempotency_key::Entity::insert(row).exec(txn).await {
+        Ok(inserted) => Ok(Some(inserted.last_insert_id)),
+        Err(err) if is_unique_violation(&err) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Refuses a key already used for a different request (without claiming it).

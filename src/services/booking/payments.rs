@@ -3,15 +3,15 @@
 //!
 //! 1. Checks that need no state change (owner, method, amount) run first; what they reject
 //!    is not saved under the idempotency key.
-//! 2. The key is claimed (see `idempotency`).
-//! 3. One transaction locks the booking for payment (a conditional write: pending, hold not
-//!    run out, no other payment in progress), records the attempt as `processing` and keeps
-//!    the seats held while the provider works.
-//! 4. The provider is called outside any transaction, with the attempt's own key.
-//! 5. One transaction records the outcome, confirms the booking and books the seats, and saves
+//! 2. One transaction claims the key (see `idempotency`), locks the booking for payment (a
+//!    conditional write: pending, hold not run out, no other payment in progress), records
+//!    the attempt as `processing` and keeps the seats held while the provider works. Attempts
+//!    an earlier crash left with the provider are settled before it.
+//! 3. The provider is called outside any transaction, with the attempt's own key.
+//! 4. One transaction records the outcome, confirms the booking and books the seats, and saves
 //!    the response under the idempotency key.
 //!
-//! A crash between 4 and 5 leaves a `processing` attempt; the sweeper asks the provider
+//! A crash between 3 and 4 leaves a `processing` attempt; the sweeper asks the provider
 //! whether it charged and finishes the attempt either way, never charging again.
 
 use std::sync::Arc;
@@ -19,8 +19,8 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 
 use tracing::Instrument;
@@ -127,9 +127,79 @@ async fn pay_here(
     if booking.user_id != caller.user_id {
         return Err(AppError::NotFound);
     }
-    // A key already used for another request is refused as such, even when this body is
-    // also invalid.
-    idempotency::ensure_not_reused(db, caller.user_id, &key, &fingerprint, clock::now()).await?;
+    if let Err(invalid) = check_request(provider, &request, &booking) {
+        // A key already used for another request is refused as such, even when this body is
+        // also invalid. (A valid body learns of it from the claim below.)
+        idempotency::ensure_not_reused(db, caller.user_id, &key, &fingerprint, clock::now())
+            .await?;
+        return Err(invalid);
+    }
+    // A payment still with the provider keeps the booking's payment lock set, so with the lock
+    // clear there is nothing to settle (and the attempt below insists it is still clear).
+    let lock_seen_clear = booking.payment_lock_until.is_none();
+    if !lock_seen_clear {
+        settle_stale_attempts(db, provider, policy, booking.id).await?;
+    }
+    // The key is claimed in the transaction that starts the attempt: one commit, not two.
+    let txn = db.writer.begin().await?;
+    let claim_id =
+        match idempotency::try_claim(&txn, caller.user_id, &key, &fingerprint, clock::now()).await?
+        {
+            Some(claim_id) => claim_id,
+            None => {
+                // The key is taken: replay its response, or wait, or take it over (see `claim`).
+                txn.rollback().await?;
+                match idempotency::claim(db, caller.user_id, &key, &fingerprint, clock::now())
+                    .await?
+                {
+                    Claim::Replay(response) => {
+                        return Ok(PaymentReply {
+                            response,
+                            replayed: true,
+                        })
+                    }
+                    Claim::Claimed(claim_id) => {
+                        let txn = db.writer.begin().await?;
+                        return finish_reply(
+                            db,
+                            attempt(
+                                db,
+                                txn,
+                                provider,
+                                policy,
+                                &booking,
+                                lock_seen_clear,
+                                claim_id,
+                                &request,
+                            )
+                            .await,
+                            claim_id,
+                        )
+                        .await;
+                    }
+                }
+            }
+        };
+    let outcome = attempt(
+        db,
+        txn,
+        provider,
+        policy,
+        &booking,
+        lock_seen_clear,
+        claim_id,
+        &request,
+    )
+    .await;
+    finish_reply(db, outcome, claim_id).await
+}
+
+/// The checks of a payment request that need no state change.
+fn check_request(
+    provider: &dyn PaymentProvider,
+    request: &PaymentForCreate,
+    booking: &booking::Model,
+) -> Result<(), AppError> {
     if !provider.accepts(&request.method) {
         return Err(AppError::field(
             "payment_method",
@@ -139,49 +209,49 @@ async fn pay_here(
     if request.amount != booking.total || request.currency != booking.currency {
         return Err(AppError::AmountMismatch);
     }
-    let claim_id =
-        match idempotency::claim(db, caller.user_id, &key, &fingerprint, clock::now()).await? {
-            Claim::Replay(response) => {
-                return Ok(PaymentReply {
-                    response,
-                    replayed: true,
-                })
-            }
-            Claim::Claimed(id) => id,
-        };
-    match attempt(db, provider, policy, &booking, claim_id, &request).await {
-        Ok(payment) => Ok(PaymentReply {
-            response: created(&payment),
-            replayed: false,
-        }),
-        Err(err) => {
-            let saved = matches!(
-                err,
-                AppError::PaymentDeclined
-                    | AppError::BookingNotPayable
-                    | AppError::BookingAlreadyPaid
-            );
-            let result = if saved {
-                let response = SavedResponse {
-                    status: actix_web::ResponseError::status_code(&err).as_u16(),
-                    body: err.problem().to_string(),
-                };
-                idempotency::complete(&db.writer, claim_id, &response).await
-            } else if let AppError::Unexpected(_) = err {
-                // The attempt may have charged: the key stays in progress, and the sweeper
-                // settles the attempt and saves its result under the key.
-                Ok(())
-            } else {
-                // Nothing ran (another payment was in progress), or the provider failure was
-                // recorded and the key already given back.
-                idempotency::release(&db.writer, claim_id).await
-            };
-            if let Err(store_err) = result {
-                tracing::error!(error = %store_err, "could not store the idempotent result");
-            }
-            Err(err)
+    Ok(())
+}
+
+/// Turns the attempt's outcome into the reply, and settles what the key keeps: the response
+/// of a decline or of a booking that cannot be paid is saved under it; a request that did not
+/// run gives it back.
+async fn finish_reply(
+    db: &Database,
+    outcome: Result<payment::Model, AppError>,
+    claim_id: i32,
+) -> Result<PaymentReply, AppError> {
+    let err = match outcome {
+        Ok(payment) => {
+            return Ok(PaymentReply {
+                response: created(&payment),
+                replayed: false,
+            })
         }
+        Err(err) => err,
+    };
+    let saved = matches!(
+        err,
+        AppError::PaymentDeclined | AppError::BookingNotPayable | AppError::BookingAlreadyPaid
+    );
+    let result = if saved {
+        let response = SavedResponse {
+            status: actix_web::ResponseError::status_code(&err).as_u16(),
+            body: err.problem().to_string(),
+        };
+        idempotency::complete(&db.writer, claim_id, &response).await
+    } else if let AppError::Unexpected(_) = err {
+        // The attempt may have charged: the key stays in progress, and the sweeper settles the
+        // attempt and saves its result under the key.
+        Ok(())
+    } else {
+        // Nothing ran (another payment was in progress), or the provider failure was recorded
+        // and the key already given back.
+        idempotency::release(&db.writer, claim_id).await
+    };
+    if let Err(store_err) = result {
+        tracing::error!(error = %store_err, "could not store the idempotent result");
     }
+    Err(err)
 }
 
 fn created(payment: &payment::Model) -> SavedResponse {
@@ -191,41 +261,56 @@ fn created(payment: &payment::Model) -> SavedResponse {
     }
 }
 
+/// Starts the attempt in `txn` (which holds the key's claim) and takes it to the provider.
+/// With `lock_seen_clear`, no attempt was settled first, so the booking's payment lock must
+/// still be clear, not merely run out.
+#[allow(clippy::too_many_arguments)]
 async fn attempt(
     db: &Database,
+    txn: DatabaseTransaction,
     provider: &dyn PaymentProvider,
     policy: PaymentPolicy,
     booking: &booking::Model,
+    lock_seen_clear: bool,
     claim_id: i32,
     request: &PaymentForCreate,
 ) -> Result<payment::Model, AppError> {
-    settle_stale_attempts(db, provider, policy, booking.id).await?;
     let now = clock::now();
     let lock_until = now + Duration::seconds(policy.lock_seconds);
-    let txn = db.writer.begin().await?;
+    let lock_free = if lock_seen_clear {
+        Condition::all().add(booking::Column::PaymentLockUntil.is_null())
+    } else {
+        Condition::any()
+            .add(booking::Column::PaymentLockUntil.is_null())
+            .add(booking::Column::PaymentLockUntil.lte(now))
+    };
     let locked = booking::Entity::update_many()
         .col_expr(booking::Column::PaymentLockUntil, Expr::value(lock_until))
         .col_expr(booking::Column::UpdatedAt, Expr::value(now))
         .filter(booking::Column::Id.eq(booking.id))
         .filter(booking::Column::Status.eq(PENDING))
         .filter(booking::Column::ExpiresAt.gt(now))
-        .filter(
-            Condition::any()
-                .add(booking::Column::PaymentLockUntil.is_null())
-                .add(booking::Column::PaymentLockUntil.lte(now)),
-        )
+        .filter(lock_free)
         .exec(&txn)
         .await?
         .rows_affected;
     if locked != 1 {
-        txn.rollback().await?;
         let current = booking::Entity::find_by_id(booking.id)
-            .one(&db.writer)
+            .one(&txn)
             .await?
             .ok_or(AppError::NotFound)?;
+        // The claim stays: the caller saves the refusal under it, or gives it back.
+        txn.commit().await?;
         return Err(if current.status == CONFIRMED {
             AppError::BookingAlreadyPaid
-        } else if current.status == PENDING && current.payment_locked(now) {
+        } else if current.status == PENDING
+            && (current.payment_locked(now)
+                || (lock_seen_clear
+                    && current.payment_lock_until.is_some()
+                    && current.expires_at > now))
+        {
+            // Still with the provider; or its lock ran out only since the booking was read,
+            // and that attempt must be settled first (by a retry, or the sweeper).
             AppError::Conflict("another payment for this booking is in progress".into())
         } else {
             AppError::BookingNotPayable
@@ -248,8 +333,11 @@ async fn attempt(
     let payment = payment::Entity::insert(payment)
         .exec_with_returning(&txn)
         .await?;
-    // Only ever lengthen the hold: the seats stay held until the later of the two.
-    seat_guard::hold_until(&txn, booking.id, lock_until.max(booking.expires_at)).await?;
+    // The seats stay held while the provider works. They are held until the booking's own
+    // expiry already; only a lock that outlasts it lengthens the hold.
+    if lock_until > booking.expires_at {
+        seat_guard::hold_until(&txn, booking.id, lock_until).await?;
+    }
     idempotency::link_payment(&txn, claim_id, payment.id).await?;
     txn.commit().await?;
     // The attempt must be on disk before money moves: after a power cut it is what tells the
@@ -280,6 +368,7 @@ async fn attempt(
                 provider,
                 policy.email_max_attempts,
                 payment,
+                booking.flight_id,
                 provider_ref,
             )
             .await
@@ -337,7 +426,21 @@ pub async fn settle(
         .map_err(|e| AppError::PaymentProviderFailed(e.to_string()))?;
     match charge {
         Some(provider_ref) => {
-            match finish_success(db, provider, email_max_attempts, attempt, provider_ref).await {
+            let flight_id = booking::Entity::find_by_id(attempt.booking_id)
+                .one(&db.reader)
+                .await?
+                .map(|b| b.flight_id)
+                .ok_or_else(|| anyhow::anyhow!("payment without booking"))?;
+            let finished = finish_success(
+                db,
+                provider,
+                email_max_attempts,
+                attempt,
+                flight_id,
+                provider_ref,
+            )
+            .await;
+            match finished {
                 Ok(_) | Err(AppError::BookingNotPayable) | Err(AppError::BookingAlreadyPaid) => {
                     Ok(Settled::Completed)
                 }
@@ -365,14 +468,10 @@ pub async fn finish_success(
     provider: &dyn PaymentProvider,
     email_max_attempts: u32,
     payment: payment::Model,
+    flight_id: i32,
     provider_ref: String,
 ) -> Result<payment::Model, AppError> {
     let now = clock::now();
-    let flight_id = booking::Entity::find_by_id(payment.booking_id)
-        .one(&db.reader)
-        .await?
-        .map(|b| b.flight_id)
-        .ok_or_else(|| anyhow::anyhow!("payment without booking"))?;
     let txn = db.writer.begin().await?;
     // It may have to give the seats back (below), so it queues on the flight first.
     seat_guard::queue_on_flight(&txn, flight_id).await?;
