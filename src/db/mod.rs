@@ -2,6 +2,7 @@
 //! has one write lock; competing writers only wait on each other) and reads use their own
 //! pool of read-only connections. On PostgreSQL and MySQL both roles share one pool.
 
+pub mod batch;
 pub mod template;
 pub mod wal_sync;
 pub mod write_lane;

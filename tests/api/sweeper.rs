@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{sea_query::Expr, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use skybook::models::booking::{booking, idempotency_key, payment, sandbox_charge};
-use skybook::models::catalog::flight;
+use skybook::models::catalog::{flight, flight_seat};
+use skybook::models::notify::email;
+use skybook::services::booking::payments::{settle, Settled};
 
 use crate::helpers::{bookable_flight, spawn_app_with, status_and_json, TestApp};
 
@@ -305,5 +307,108 @@ async fn a_key_whose_request_died_before_recording_an_attempt_is_freed() {
             .await
             .status(),
         201
+    );
+}
+
+/// The provider's charge of `attempt` is recorded (as the sweeper or a request would), the
+/// attempt's sandbox charge standing.
+async fn record_charge(app: &TestApp, attempt: i32) -> Result<Settled, skybook::error::AppError> {
+    let provider = skybook::services::booking::provider::SandboxProvider::new(app.db.clone());
+    let attempt = payment::Entity::find_by_id(attempt)
+        .one(&app.db.writer)
+        .await
+        .expect("query")
+        .expect("attempt");
+    settle(&app.db, &provider, 3, attempt).await
+}
+
+/// Whether each of `seats` of the booking's flight is free, from the seat map.
+async fn free_of(app: &TestApp, booking: &Value, seats: &[&str]) -> Vec<bool> {
+    let map = app
+        .seat_map(booking["flight_id"].as_i64().expect("flight"))
+        .await;
+    seats
+        .iter()
+        .map(|seat| map.iter().any(|(s, free)| s == seat && *free))
+        .collect()
+}
+
+async fn emails_of(app: &TestApp, booking_id: i64) -> Vec<String> {
+    email::Entity::find()
+        .filter(email::Column::BookingId.eq(booking_id as i32))
+        .all(&app.db.writer)
+        .await
+        .expect("emails")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_charge_recorded_twice_confirms_the_booking_once() {
+    // The sweeper and the request it raced both record the same charge: the second finds the
+    // attempt finished and changes nothing (one confirmation, one email).
+    let app = spawn_app_with(|s| s.sweep_interval_seconds = 3600).await;
+    let (token, booking) = booked(&app, &["2A", "2B"]).await;
+    let attempt = interrupted_payment(&app, &booking, true).await;
+    for _ in 0..2 {
+        assert_eq!(
+            record_charge(&app, attempt).await.expect("settled"),
+            Settled::Completed
+        );
+    }
+    let id = booking["id"].as_i64().expect("id");
+    assert_eq!(app.booking(&token, id).await["status"], "confirmed");
+    assert_eq!(emails_of(&app, id).await, vec!["confirmed".to_string()]);
+    assert_eq!(app.sandbox_ledger().await, (1, 0));
+    assert_eq!(
+        free_of(&app, &booking, &["2A", "2B"]).await,
+        vec![false, false]
+    );
+}
+
+#[tokio::test]
+async fn a_charge_for_a_booking_whose_seat_was_lost_cancels_it_and_refunds() {
+    // The hold ran out while the provider worked and one of the two seats went elsewhere: the
+    // booking cannot be confirmed, so nothing of the confirmation is kept, the booking is
+    // cancelled, its other seat freed and the charge refunded.
+    let app = spawn_app_with(|s| s.sweep_interval_seconds = 3600).await;
+    let (token, booking) = booked(&app, &["2A", "2B"]).await;
+    let attempt = interrupted_payment(&app, &booking, true).await;
+    let id = booking["id"].as_i64().expect("id");
+    flight_seat::Entity::update_many()
+        .col_expr(
+            flight_seat::Column::Status,
+            Expr::value(flight_seat::STATUS_AVAILABLE),
+        )
+        .col_expr(
+            flight_seat::Column::BookingId,
+            Expr::value(Option::<i32>::None),
+        )
+        .filter(flight_seat::Column::BookingId.eq(id as i32))
+        .filter(flight_seat::Column::Seat.eq("2B"))
+        .exec(&app.db.writer)
+        .await
+        .expect("seat lost");
+    assert_eq!(
+        record_charge(&app, attempt).await.expect("settled"),
+        Settled::Completed
+    );
+    assert_eq!(app.booking(&token, id).await["status"], "cancelled");
+    assert_eq!(emails_of(&app, id).await, vec!["cancelled".to_string()]);
+    assert_eq!(
+        app.sandbox_ledger().await,
+        (1, 1),
+        "charged once, refunded once"
+    );
+    let refunded = payment::Entity::find_by_id(attempt)
+        .one(&app.db.writer)
+        .await
+        .expect("query")
+        .expect("attempt");
+    assert_eq!(refunded.status, payment::REFUNDED);
+    assert_eq!(
+        free_of(&app, &booking, &["2A", "2B"]).await,
+        vec![true, true]
     );
 }

@@ -5,7 +5,9 @@
 
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -197,7 +199,10 @@ pub async fn complete<C: ConnectionTrait>(
     claim_id: i32,
     response: &SavedResponse,
 ) -> Result<(), AppError> {
-    save_response(conn, idempotency_key::Column::Id.eq(claim_id), response).await
+    save_response(idempotency_key::Column::Id.eq(claim_id), response)
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Saves `response` under the key that started payment `payment_id`, if a key did (one write,
@@ -207,19 +212,24 @@ pub async fn complete_for_payment<C: ConnectionTrait>(
     payment_id: i32,
     response: &SavedResponse,
 ) -> Result<(), AppError> {
-    save_response(
-        conn,
-        idempotency_key::Column::PaymentId.eq(payment_id),
-        response,
-    )
-    .await
+    response_for_payment(payment_id, response)
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
-async fn save_response<C: ConnectionTrait>(
-    conn: &C,
+/// The write of [`complete_for_payment`].
+pub fn response_for_payment(
+    payment_id: i32,
+    response: &SavedResponse,
+) -> UpdateMany<idempotency_key::Entity> {
+    save_response(idempotency_key::Column::PaymentId.eq(payment_id), response)
+}
+
+fn save_response(
     which: sea_orm::sea_query::SimpleExpr,
     response: &SavedResponse,
-) -> Result<(), AppError> {
+) -> UpdateMany<idempotency_key::Entity> {
     idempotency_key::Entity::update_many()
         .col_expr(idempotency_key::Column::State, Expr::value(COMPLETED))
         .col_expr(
@@ -231,9 +241,6 @@ async fn save_response<C: ConnectionTrait>(
             Expr::value(response.body.clone()),
         )
         .filter(which)
-        .exec(conn)
-        .await?;
-    Ok(())
 }
 
 /// Gives the key back: the request's result is not saved (it may be retried with the key).

@@ -17,10 +17,10 @@
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryTrait, TransactionTrait, UpdateMany,
 };
 
 use tracing::Instrument;
@@ -30,6 +30,8 @@ use super::idempotency::{self, Claim, IdempotencyKey, SavedResponse};
 use super::provider::{ChargeOutcome, PaymentProvider};
 use super::seat_guard;
 use crate::clock;
+use crate::config::DatabaseKind;
+use crate::db::batch::Batch;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, CONFIRMED, PENDING};
@@ -472,19 +474,24 @@ pub async fn finish_success(
     provider_ref: String,
 ) -> Result<payment::Model, AppError> {
     let now = clock::now();
+    if db.kind == DatabaseKind::Sqlite {
+        let confirmed = confirm_in_one_trip(
+            db,
+            email_max_attempts,
+            &payment,
+            flight_id,
+            &provider_ref,
+            now,
+        )
+        .await?;
+        if let Some(succeeded) = confirmed {
+            return Ok(succeeded);
+        }
+    }
     let txn = db.writer.begin().await?;
     // It may have to give the seats back (below), so it queues on the flight first.
     seat_guard::queue_on_flight(&txn, flight_id).await?;
-    let marked = payment::Entity::update_many()
-        .col_expr(payment::Column::Status, Expr::value(payment::SUCCEEDED))
-        .col_expr(payment::Column::SuccessKey, Expr::value(payment.booking_id))
-        .col_expr(
-            payment::Column::ProviderRef,
-            Expr::value(provider_ref.clone()),
-        )
-        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
-        .filter(payment::Column::Id.eq(payment.id))
-        .filter(payment::Column::Status.eq(payment::PROCESSING))
+    let marked = mark_succeeded(&payment, &provider_ref, now)
         .exec(&txn)
         .await;
     match marked {
@@ -527,23 +534,14 @@ pub async fn finish_success(
         }
         Err(err) => return Err(err.into()),
     }
-    let confirmed = booking::Entity::update_many()
-        .col_expr(booking::Column::Status, Expr::value(CONFIRMED))
-        .col_expr(
-            booking::Column::PaymentLockUntil,
-            Expr::value(Option::<NaiveDateTime>::None),
-        )
-        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
-        .filter(booking::Column::Id.eq(payment.booking_id))
-        .filter(booking::Column::Status.eq(PENDING))
+    let confirmed = confirm_booking(payment.booking_id, now)
         .exec(&txn)
         .await?
         .rows_affected;
     let seats_expected = booking_seat::Entity::find()
         .filter(booking_seat::Column::BookingId.eq(payment.booking_id))
-        .all(&txn)
-        .await?
-        .len() as u64;
+        .count(&txn)
+        .await?;
     let seats_booked = seat_guard::mark_booked(&txn, flight_id, payment.booking_id).await?;
     if confirmed != 1 || seats_booked != seats_expected {
         // The booking could not be kept (it was no longer pending, or its seats went to someone
@@ -577,13 +575,7 @@ pub async fn finish_success(
         refund_requested(db, provider, payment.booking_id).await?;
         return Err(AppError::BookingNotPayable);
     }
-    let succeeded = payment::Model {
-        status: payment::SUCCEEDED.into(),
-        success_key: Some(payment.booking_id),
-        provider_ref: Some(provider_ref),
-        updated_at: now,
-        ..payment
-    };
+    let succeeded = succeeded(payment, provider_ref, now);
     idempotency::complete_for_payment(&txn, succeeded.id, &created(&succeeded)).await?;
     outbox::enqueue(
         &txn,
@@ -595,6 +587,103 @@ pub async fn finish_success(
     .await?;
     txn.commit().await?;
     Ok(succeeded)
+}
+
+/// [`finish_success`] on SQLite when nothing unusual happened, in one trip to the writer (see
+/// `db::batch`) instead of eight: the same writes, sent together, then checked. If any count
+/// is not what a clean confirmation gives (the attempt finished already, the booking is no
+/// longer pending, a seat went to someone else), or the database refuses a second success for
+/// the booking, nothing is kept and `None` sends the caller down the step-by-step path.
+async fn confirm_in_one_trip(
+    db: &Database,
+    email_max_attempts: u32,
+    payment: &payment::Model,
+    flight_id: i32,
+    provider_ref: &str,
+    now: NaiveDateTime,
+) -> Result<Option<payment::Model>, AppError> {
+    let sqlite = DbBackend::Sqlite;
+    let booking_id = payment.booking_id;
+    let succeeded = succeeded(payment.clone(), provider_ref.to_string(), now);
+    let seats_of_booking = Query::select()
+        .expr(Expr::col(booking_seat::Column::Id).count())
+        .from(booking_seat::Entity)
+        .and_where(booking_seat::Column::BookingId.eq(booking_id))
+        .to_owned();
+    let batch = Batch::new()
+        .write(mark_succeeded(payment, provider_ref, now).build(sqlite))
+        .write(confirm_booking(booking_id, now).build(sqlite))
+        .count(sqlite.build(&seats_of_booking))
+        .write(seat_guard::mark_booked_statement(booking_id).build(sqlite))
+        .write(seat_guard::summaries_statement(sqlite, flight_id, 0))
+        .write(idempotency::response_for_payment(payment.id, &created(&succeeded)).build(sqlite))
+        .write(outbox::enqueue_statement(
+            sqlite,
+            booking_id,
+            outbox::CONFIRMED,
+            email_max_attempts,
+            now,
+        )?);
+    let txn = db.writer.begin().await?;
+    let counts = match batch.run(&txn).await {
+        Ok(counts) => counts,
+        Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    // marked, confirmed, the booking's seats, the seats booked, the flight's summaries, the
+    // key's response (none when no key started the attempt), the email.
+    let clean = matches!(
+        counts.as_slice(),
+        [1, 1, seats, booked, 1, _, 1] if seats == booked && *seats > 0
+    );
+    if !clean {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    txn.commit().await?;
+    Ok(Some(succeeded))
+}
+
+/// The attempt marked as charged (conditional: only while it is still `processing`).
+fn mark_succeeded(
+    payment: &payment::Model,
+    provider_ref: &str,
+    now: NaiveDateTime,
+) -> UpdateMany<payment::Entity> {
+    payment::Entity::update_many()
+        .col_expr(payment::Column::Status, Expr::value(payment::SUCCEEDED))
+        .col_expr(payment::Column::SuccessKey, Expr::value(payment.booking_id))
+        .col_expr(payment::Column::ProviderRef, Expr::value(provider_ref))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment.id))
+        .filter(payment::Column::Status.eq(payment::PROCESSING))
+}
+
+/// The booking confirmed and its payment lock cleared (conditional: only while pending).
+fn confirm_booking(booking_id: i32, now: NaiveDateTime) -> UpdateMany<booking::Entity> {
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(CONFIRMED))
+        .col_expr(
+            booking::Column::PaymentLockUntil,
+            Expr::value(Option::<NaiveDateTime>::None),
+        )
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .filter(booking::Column::Id.eq(booking_id))
+        .filter(booking::Column::Status.eq(PENDING))
+}
+
+/// The attempt as `mark_succeeded` leaves it.
+fn succeeded(payment: payment::Model, provider_ref: String, now: NaiveDateTime) -> payment::Model {
+    payment::Model {
+        status: payment::SUCCEEDED.into(),
+        success_key: Some(payment.booking_id),
+        provider_ref: Some(provider_ref),
+        updated_at: now,
+        ..payment
+    }
 }
 
 /// Records a declined or failed attempt and lets the booking be paid again (until its hold

@@ -6,8 +6,10 @@
 //! `(flight_id, seat)` index guarantees one row per seat for the write to fight over.
 
 use chrono::NaiveDateTime;
-use sea_orm::sea_query::{Expr, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr, UpdateStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, UpdateMany,
+};
 
 use crate::error::AppError;
 use crate::models::catalog::flight;
@@ -124,7 +126,18 @@ pub async fn mark_booked<C: ConnectionTrait>(
     flight_id: i32,
     booking_id: i32,
 ) -> Result<u64, AppError> {
-    let booked = flight_seat::Entity::update_many()
+    let booked = mark_booked_statement(booking_id)
+        .exec(conn)
+        .await?
+        .rows_affected;
+    refresh(conn, flight_id, 0).await?;
+    Ok(booked)
+}
+
+/// The write of [`mark_booked`] without the summaries' refresh that must follow it (see
+/// [`summaries_statement`]).
+pub fn mark_booked_statement(booking_id: i32) -> UpdateMany<flight_seat::Entity> {
+    flight_seat::Entity::update_many()
         .col_expr(flight_seat::Column::Status, Expr::value(STATUS_BOOKED))
         .col_expr(
             flight_seat::Column::HeldUntil,
@@ -132,11 +145,6 @@ pub async fn mark_booked<C: ConnectionTrait>(
         )
         .filter(flight_seat::Column::BookingId.eq(booking_id))
         .filter(flight_seat::Column::Status.eq(STATUS_HELD))
-        .exec(conn)
-        .await?
-        .rows_affected;
-    refresh(conn, flight_id, 0).await?;
-    Ok(booked)
 }
 
 /// Moves the end of the booking's holds (kept while a payment is with the provider). Holds
@@ -163,35 +171,53 @@ pub async fn hold_until<C: ConnectionTrait>(
 /// reads both instead of counting seat rows. The caller holds the flight's lock, so no other
 /// transaction changes which of its seats are held meanwhile.
 async fn refresh<C: ConnectionTrait>(conn: &C, flight_id: i32, delta: i64) -> Result<(), AppError> {
-    let earliest_hold = Query::select()
+    let backend = conn.get_database_backend();
+    if backend != DbBackend::MySql {
+        // One statement: one round trip fewer through SQLite's single writer.
+        conn.execute(summaries_statement(backend, flight_id, delta))
+            .await?;
+        return Ok(());
+    }
+    // A plain read, then a write: on MySQL a subquery inside the UPDATE would lock the seats.
+    let row = conn
+        .query_one(backend.build(&earliest_hold(flight_id)))
+        .await?;
+    let earliest: Option<NaiveDateTime> = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => None,
+    };
+    conn.execute(backend.build(&summaries_update(flight_id, delta, Expr::value(earliest))))
+        .await?;
+    Ok(())
+}
+
+/// The refresh of the flight's seat summaries as one statement, its earliest hold found by a
+/// subquery (SQLite and PostgreSQL; see `refresh` for MySQL).
+pub fn summaries_statement(backend: DbBackend, flight_id: i32, delta: i64) -> Statement {
+    let earliest = SimpleExpr::SubQuery(
+        None,
+        Box::new(earliest_hold(flight_id).into_sub_query_statement()),
+    );
+    backend.build(&summaries_update(flight_id, delta, earliest))
+}
+
+fn earliest_hold(flight_id: i32) -> SelectStatement {
+    Query::select()
         .expr(Expr::col(flight_seat::Column::HeldUntil).min())
         .from(flight_seat::Entity)
         .and_where(flight_seat::Column::FlightId.eq(flight_id))
         .and_where(flight_seat::Column::Status.eq(STATUS_HELD))
-        .to_owned();
-    let earliest_hold = if conn.get_database_backend() == DbBackend::MySql {
-        // A plain read, then a write: on MySQL a subquery inside the UPDATE would lock the
-        // seats.
-        let row = conn
-            .query_one(conn.get_database_backend().build(&earliest_hold))
-            .await?;
-        let earliest: Option<NaiveDateTime> = match row {
-            Some(row) => row.try_get_by_index(0)?,
-            None => None,
-        };
-        Expr::value(earliest)
-    } else {
-        // One statement: one round trip fewer through SQLite's single writer.
-        SimpleExpr::SubQuery(None, Box::new(earliest_hold.into_sub_query_statement()))
-    };
-    flight::Entity::update_many()
-        .col_expr(
+        .to_owned()
+}
+
+fn summaries_update(flight_id: i32, delta: i64, earliest_hold: SimpleExpr) -> UpdateStatement {
+    Query::update()
+        .table(flight::Entity)
+        .value(
             flight::Column::SeatsAvailable,
             Expr::col(flight::Column::SeatsAvailable).add(delta),
         )
-        .col_expr(flight::Column::HoldsLapseAt, earliest_hold)
-        .filter(flight::Column::Id.eq(flight_id))
-        .exec(conn)
-        .await?;
-    Ok(())
+        .value(flight::Column::HoldsLapseAt, earliest_hold)
+        .and_where(flight::Column::Id.eq(flight_id))
+        .to_owned()
 }

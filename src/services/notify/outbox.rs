@@ -3,8 +3,8 @@
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Statement,
 };
 
 use crate::db::Database;
@@ -32,6 +32,28 @@ pub async fn enqueue<C: ConnectionTrait>(
     max_attempts: u32,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
+    let insert = enqueue_statement(
+        txn.get_database_backend(),
+        booking_id,
+        kind,
+        max_attempts,
+        now,
+    )?;
+    let inserted = txn.execute(insert).await?.rows_affected();
+    if inserted != 1 {
+        return Err(anyhow::anyhow!("email for booking {booking_id}, which has no owner").into());
+    }
+    Ok(())
+}
+
+/// The write of [`enqueue`]: it inserts one row, or none when the booking has no owner.
+pub fn enqueue_statement(
+    backend: DbBackend,
+    booking_id: i32,
+    kind: &str,
+    max_attempts: u32,
+    now: NaiveDateTime,
+) -> Result<Statement, AppError> {
     // One statement: the recipient is the booking's owner's address, read by the INSERT
     // itself (a round trip fewer through SQLite's one writer). Columns left out are NULL.
     let owner_of_booking = Query::select()
@@ -66,14 +88,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         .select_from(row)
         .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
         .to_owned();
-    let inserted = txn
-        .execute(txn.get_database_backend().build(&insert))
-        .await?
-        .rows_affected();
-    if inserted != 1 {
-        return Err(anyhow::anyhow!("email for booking {booking_id}, which has no owner").into());
-    }
-    Ok(())
+    Ok(backend.build(&insert))
 }
 
 /// Takes up to `limit` due emails for this worker: a conditional write per email, so of
