@@ -144,44 +144,23 @@ async fn pay_here(
     }
     // The key is claimed in the transaction that starts the attempt: one commit, not two.
     let txn = db.writer.begin().await?;
-    let claim_id =
-        match idempotency::try_claim(&txn, caller.user_id, &key, &fingerprint, clock::now()).await?
-        {
-            Some(claim_id) => claim_id,
-            None => {
-                // The key is taken: replay its response, or wait, or take it over (see `claim`).
-                txn.rollback().await?;
-                match idempotency::claim(db, caller.user_id, &key, &fingerprint, clock::now())
-                    .await?
-                {
-                    Claim::Replay(response) => {
-                        return Ok(PaymentReply {
-                            response,
-                            replayed: true,
-                        })
-                    }
-                    Claim::Claimed(claim_id) => {
-                        let txn = db.writer.begin().await?;
-                        return finish_reply(
-                            db,
-                            attempt(
-                                db,
-                                txn,
-                                provider,
-                                policy,
-                                &booking,
-                                lock_seen_clear,
-                                claim_id,
-                                &request,
-                            )
-                            .await,
-                            claim_id,
-                        )
-                        .await;
-                    }
+    let claimed = idempotency::try_claim(&txn, caller.user_id, &key, &fingerprint, clock::now());
+    let (txn, claim_id) = match claimed.await? {
+        Some(claim_id) => (txn, claim_id),
+        None => {
+            // The key is taken: replay its response, or wait, or take it over (see `claim`).
+            txn.rollback().await?;
+            match idempotency::claim(db, caller.user_id, &key, &fingerprint, clock::now()).await? {
+                Claim::Replay(response) => {
+                    return Ok(PaymentReply {
+                        response,
+                        replayed: true,
+                    })
                 }
+                Claim::Claimed(claim_id) => (db.writer.begin().await?, claim_id),
             }
-        };
+        }
+    };
     let outcome = attempt(
         db,
         txn,
