@@ -8,15 +8,27 @@
 //!
 //! It suits the common case of a transaction whose statements all run whatever the earlier
 //! ones found: the caller checks the counts afterwards and commits, or rolls back and takes
-//! the step-by-step path, which handles every other case.
+//! the step-by-step path, which handles every other case. Queries whose rows the caller needs
+//! (what the transaction wrote, read back) run after every counted statement.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
 
 #[derive(Default)]
 pub struct Batch {
     sql: String,
     values: Vec<Value>,
     entries: usize,
+    /// The queries of [`Batch::rows`], sent after the counted statements.
+    rows_sql: String,
+    rows_values: Vec<Value>,
+}
+
+/// What a batch answered: one count per counted statement, in order, then the rows of its
+/// [`Batch::rows`] queries, one after the other.
+#[derive(Debug)]
+pub struct Answers {
+    pub counts: Vec<i64>,
+    pub rows: Vec<QueryResult>,
 }
 
 impl Batch {
@@ -34,6 +46,18 @@ impl Batch {
         self.push(statement, ";\n")
     }
 
+    /// A query whose rows the caller reads; it runs after every counted statement, whenever it
+    /// was added, and its rows follow theirs in [`Answers::rows`].
+    pub fn rows(mut self, statement: Statement) -> Self {
+        debug_assert_eq!(statement.db_backend, DbBackend::Sqlite);
+        self.rows_sql.push_str(&statement.sql);
+        self.rows_sql.push_str(";\n");
+        if let Some(values) = statement.values {
+            self.rows_values.extend(values.0);
+        }
+        self
+    }
+
     fn push(mut self, statement: Statement, tail: &str) -> Self {
         debug_assert_eq!(statement.db_backend, DbBackend::Sqlite);
         self.sql.push_str(&statement.sql);
@@ -45,23 +69,33 @@ impl Batch {
         self
     }
 
-    /// Runs the statements in order; one entry per statement, in the order they were added.
-    pub async fn run<C: ConnectionTrait>(self, conn: &C) -> Result<Vec<i64>, DbErr> {
+    /// Runs the statements in order: the counted ones as added, then the `rows` queries.
+    pub async fn run<C: ConnectionTrait>(mut self, conn: &C) -> Result<Answers, DbErr> {
         let entries = self.entries;
-        let rows = conn
+        self.sql.push_str(&self.rows_sql);
+        self.values.append(&mut self.rows_values);
+        let mut rows = conn
             .query_all(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 self.sql,
                 self.values,
             ))
             .await?;
-        if rows.len() != entries {
+        if rows.len() < entries {
             return Err(DbErr::Custom(format!(
-                "a batch of {entries} statements answered {} rows",
+                "a batch of {entries} counted statements answered {} rows",
                 rows.len()
             )));
         }
-        rows.iter().map(|row| row.try_get_by_index(0)).collect()
+        let queried = rows.split_off(entries);
+        let counts = rows
+            .iter()
+            .map(|row| row.try_get_by_index(0))
+            .collect::<Result<_, _>>()?;
+        Ok(Answers {
+            counts,
+            rows: queried,
+        })
     }
 }
 
@@ -91,9 +125,51 @@ mod tests {
             .count(sql("SELECT SUM(v) FROM t WHERE v > ?", vec![0.into()]))
             .run(&txn)
             .await
-            .unwrap();
+            .unwrap()
+            .counts;
         txn.commit().await.unwrap();
         assert_eq!(counts, vec![3, 2, 0, 1 + 12 + 13]);
+    }
+
+    #[tokio::test]
+    async fn queried_rows_come_after_every_count_and_see_the_batch_s_writes() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+             CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        )
+        .await
+        .unwrap();
+        let txn = db.begin().await.unwrap();
+        // A query added first still runs last, so it reads what the later writes wrote.
+        let answers = Batch::new()
+            .rows(sql(
+                "SELECT id, v FROM t WHERE v > ? ORDER BY id",
+                vec![1.into()],
+            ))
+            .write(sql(
+                "INSERT INTO t (v) VALUES (?), (?)",
+                vec![1.into(), 5.into()],
+            ))
+            .rows(sql("SELECT name FROM u WHERE id = ?", vec![7.into()]))
+            .write(sql(
+                "INSERT INTO u (id, name) VALUES (?, ?)",
+                vec![7.into(), "x".into()],
+            ))
+            .count(sql("SELECT COUNT(*) FROM t", vec![]))
+            .run(&txn)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(answers.counts, vec![2, 1, 2]);
+        assert_eq!(answers.rows.len(), 2);
+        let (id, v): (i64, i64) = (
+            answers.rows[0].try_get_by_index(0).unwrap(),
+            answers.rows[0].try_get_by_index(1).unwrap(),
+        );
+        assert_eq!((id, v), (2, 5));
+        let name: String = answers.rows[1].try_get("", "name").unwrap();
+        assert_eq!(name, "x");
     }
 
     #[tokio::test]

@@ -426,3 +426,57 @@ async fn email_jobs(app: &TestApp) -> i64 {
         .expect("one row");
     row.try_get_by_index(0).expect("a count")
 }
+
+#[tokio::test]
+async fn a_job_sends_the_emails_it_still_holds_once_and_a_rerun_sends_none() {
+    use skybook::jobs::queue::EmailJob;
+    use skybook::services::notify::delivery::{Delivery, Outcome};
+    use skybook::services::notify::{mailer::Mailer, outbox};
+    // No background relay or worker: this test moves the emails itself.
+    let app = spawn_app_with(|s| s.faults.email_worker_off = true).await;
+    let (_, _, booking) = booking(&app).await;
+    let booking_id = i32::try_from(booking["id"].as_i64().expect("id")).expect("small id");
+    let now = skybook::clock::now();
+    for _ in 0..3 {
+        outbox::enqueue(&app.db.writer, booking_id, outbox::CANCELLED, 8, now)
+            .await
+            .expect("enqueue");
+    }
+    let delivery = Delivery {
+        db: app.db.clone(),
+        tera: std::sync::Arc::new(skybook::views::templates::load().expect("templates")),
+        mailer: Mailer::new("", app.data_dir()).expect("mailer"),
+        from: "skybook@example.com".parse().expect("address"),
+        public_url: app.address.clone(),
+        retry_seconds: 1,
+    };
+    let (claimed, lease) = outbox::claim_due(&app.db, now, 100).await.expect("claim");
+    let mut ids: Vec<i32> = claimed.iter().map(|email| email.id).collect();
+    assert_eq!(ids.len(), 3);
+    // An email another job holds now (its lease moved on) is not this job's to send.
+    let moved_on = ids[1];
+    outbox::take(&app.db, moved_on, lease, now + chrono::Duration::seconds(1))
+        .await
+        .expect("take")
+        .expect("taken by the other job");
+    // And an id no outbox row has.
+    ids.push(i32::MAX);
+    let job = EmailJob {
+        email_ids: ids.clone(),
+        lease,
+    };
+    let outcomes = delivery.run(&job).await.expect("job runs");
+    assert_eq!(
+        outcomes,
+        vec![Outcome::Sent, Outcome::Stale, Outcome::Sent, Outcome::Stale]
+    );
+    // The same job again (a redelivery): everything it held is sent already.
+    let again = delivery.run(&job).await.expect("job runs");
+    assert_eq!(again, vec![Outcome::Stale; 4]);
+    let written = std::fs::read_dir(app.data_dir().join("outbox"))
+        .expect("outbox directory")
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".eml"))
+        .count();
+    assert_eq!(written, 2, "each email it held written once, no other");
+}

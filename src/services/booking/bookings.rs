@@ -13,10 +13,12 @@ use sea_orm::{
 
 use tracing::Instrument;
 
+use super::one_trip::{BookingInOneTrip, NewBooking};
 use super::provider::PaymentProvider;
 use super::seat_assignment::{choose, FreeSeat};
 use super::seat_guard;
 use crate::clock;
+use crate::config::DatabaseKind;
 use crate::db::template::{PerBackend, Template};
 use crate::db::Database;
 use crate::error::AppError;
@@ -107,12 +109,30 @@ pub async fn create(
         now + Duration::seconds(i64::try_from(policy.hold_ttl_seconds).unwrap_or(i64::MAX / 4_000));
     // Only the transaction goes to the write lane: the checks above run where the request
     // does, so the losers of a rush for one seat are answered without reaching the lane.
+    // On SQLite, chosen seats are booked in one trip to the writer when all goes as usual; its
+    // statements are built here, off the lane.
+    let one_trip = if db.kind == DatabaseKind::Sqlite && policy.seat_guard && !chosen.is_empty() {
+        Some(BookingInOneTrip::new(NewBooking {
+            user_id: caller.user_id,
+            flight: &flight,
+            seats: &chosen,
+            classes: &chosen_classes,
+            passengers: &new.passengers,
+            total: total_of(&flight, &chosen, &chosen_classes)?,
+            now,
+            expires_at,
+            max_pending: policy.max_pending_bookings,
+        })?)
+    } else {
+        None
+    };
     let hold = SeatHold {
         flight,
         chosen,
         chosen_classes,
         now,
         expires_at,
+        one_trip,
     };
     let on_lane = db.clone();
     let held = async move { hold_seats(&on_lane, caller, policy, new, hold).await };
@@ -127,6 +147,7 @@ struct SeatHold {
     chosen_classes: SeatClasses,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
+    one_trip: Option<BookingInOneTrip>,
 }
 
 /// The booking's transaction: takes the seats and writes the booking (on the write lane).
@@ -143,7 +164,13 @@ async fn hold_seats(
         chosen_classes,
         now,
         expires_at,
+        one_trip,
     } = hold;
+    if let Some(one_trip) = one_trip {
+        if let Some(details) = one_trip.run(&db.writer).await? {
+            return Ok(details);
+        }
+    }
     // A chosen set of seats is tried once. Assigned seats are chosen again whenever a
     // concurrent booking took them first; every lost race means another booking won, so this
     // ends once the flight has no room left.
@@ -168,12 +195,7 @@ async fn hold_seats(
             return Err(AppError::field("flight_id", "no flight has this id"));
         }
         // The cap first, as the caller's own limit, before any seat is looked at.
-        let pending = booking::Entity::find()
-            .filter(booking::Column::UserId.eq(caller.user_id))
-            .filter(booking::Column::Status.eq(PENDING))
-            .filter(booking::Column::ExpiresAt.gt(now))
-            .count(&txn)
-            .await?;
+        let pending = pending_of(caller.user_id, now).count(&txn).await?;
         if pending >= u64::from(policy.max_pending_bookings) {
             return Err(AppError::Conflict(format!(
                 "you already hold {pending} pending bookings; pay or cancel one first"
@@ -388,19 +410,14 @@ async fn insert_booking(
     expires_at: NaiveDateTime,
 ) -> Result<booking::Model, AppError> {
     for _ in 0..REFERENCE_ATTEMPTS {
-        let row = booking::ActiveModel {
-            reference: Set(reference::generate()),
-            user_id: Set(user_id),
-            flight_id: Set(flight.id),
-            status: Set(PENDING.into()),
-            total: Set(total),
-            currency: Set(flight.currency.clone()),
-            created_at: Set(now),
-            expires_at: Set(expires_at),
-            payment_lock_until: Set(None),
-            updated_at: Set(now),
-            ..Default::default()
-        };
+        let row = new_booking(
+            reference::generate(),
+            user_id,
+            flight,
+            total,
+            now,
+            expires_at,
+        );
         let insert = booking::Entity::insert(row);
         // A failed statement aborts a PostgreSQL transaction, so a reference clash runs in a
         // savepoint there; SQLite and MySQL undo just the statement (two round trips fewer
@@ -426,8 +443,40 @@ async fn insert_booking(
     Err(anyhow::anyhow!("no free booking reference after {REFERENCE_ATTEMPTS} attempts").into())
 }
 
+/// The caller's bookings that still hold seats unpaid (the cap counts them).
+pub(super) fn pending_of(user_id: i32, now: NaiveDateTime) -> sea_orm::Select<booking::Entity> {
+    booking::Entity::find()
+        .filter(booking::Column::UserId.eq(user_id))
+        .filter(booking::Column::Status.eq(PENDING))
+        .filter(booking::Column::ExpiresAt.gt(now))
+}
+
+/// A new pending booking under `reference`.
+pub(super) fn new_booking(
+    reference: String,
+    user_id: i32,
+    flight: &flight::Model,
+    total: i64,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> booking::ActiveModel {
+    booking::ActiveModel {
+        reference: Set(reference),
+        user_id: Set(user_id),
+        flight_id: Set(flight.id),
+        status: Set(PENDING.into()),
+        total: Set(total),
+        currency: Set(flight.currency.clone()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        payment_lock_until: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// Seat code -> cabin class.
-type SeatClasses = HashMap<String, String>;
+pub(super) type SeatClasses = HashMap<String, String>;
 
 /// Seats for `count` passengers from the flight's free seats, read inside the transaction,
 /// with their classes.
@@ -488,6 +537,39 @@ fn price_of(flight: &flight::Model, class: &str) -> i64 {
     }
 }
 
+/// One seat of a new booking: who sits there, in which class, at what price.
+pub(super) struct SeatLine {
+    pub seat: String,
+    pub class: String,
+    pub price: i64,
+    pub passenger: String,
+}
+
+/// The booking's seats, one per passenger in order, priced by their classes.
+pub(super) fn seat_lines(
+    flight: &flight::Model,
+    seats: &[String],
+    classes: &SeatClasses,
+    passengers: &[String],
+) -> Result<Vec<SeatLine>, AppError> {
+    seats
+        .iter()
+        .zip(passengers)
+        .map(|(seat, passenger)| {
+            let class = classes
+                .get(seat)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("held seat {seat} has no class"))?;
+            Ok(SeatLine {
+                seat: seat.clone(),
+                price: price_of(flight, &class),
+                class,
+                passenger: passenger.clone(),
+            })
+        })
+        .collect()
+}
+
 async fn insert_seats(
     txn: &DatabaseTransaction,
     booking: booking::Model,
@@ -496,21 +578,16 @@ async fn insert_seats(
     classes: &SeatClasses,
     passengers: &[String],
 ) -> Result<BookingDetails, AppError> {
-    let mut rows = Vec::with_capacity(seats.len());
-    for (seat, passenger) in seats.iter().zip(passengers) {
-        let class = classes
-            .get(seat)
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("held seat {seat} has no class"))?;
-        rows.push(booking_seat::ActiveModel {
+    let rows = seat_lines(flight, seats, classes, passengers)?
+        .into_iter()
+        .map(|line| booking_seat::ActiveModel {
             booking_id: Set(booking.id),
-            seat: Set(seat.clone()),
-            price: Set(price_of(flight, &class)),
-            class: Set(class),
-            passenger_name: Set(passenger.clone()),
+            seat: Set(line.seat),
+            price: Set(line.price),
+            class: Set(line.class),
+            passenger_name: Set(line.passenger),
             ..Default::default()
         });
-    }
     let insert = booking_seat::Entity::insert_many(rows);
     let seat_rows = if txn.support_returning() {
         let mut seat_rows = insert.exec_with_returning_many(txn).await?;

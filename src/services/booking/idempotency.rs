@@ -4,9 +4,9 @@
 //! refused when they are a different request (422).
 
 use chrono::{Duration, NaiveDateTime};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -138,7 +138,22 @@ pub async fn try_claim<C: ConnectionTrait>(
     fingerprint: &str,
     now: NaiveDateTime,
 ) -> Result<Option<i32>, AppError> {
-    let row = idempotency_key::ActiveModel {
+    match claim_insert(user_id, key, fingerprint, now).exec(txn).await {
+        Ok(inserted) => Ok(Some(inserted.last_insert_id)),
+        Err(err) if is_unique_violation(&err) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The claim's row: the key in progress, for no payment yet. A unique index refuses a second
+/// claim of one key by one user.
+pub fn claim_insert(
+    user_id: i32,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    now: NaiveDateTime,
+) -> sea_orm::Insert<idempotency_key::ActiveModel> {
+    idempotency_key::Entity::insert(idempotency_key::ActiveModel {
         user_id: Set(user_id),
         key: Set(key.as_str().to_string()),
         fingerprint: Set(fingerprint.to_string()),
@@ -148,12 +163,15 @@ pub async fn try_claim<C: ConnectionTrait>(
         payment_id: Set(None),
         created_at: Set(now),
         ..Default::default()
-    };
-    match idempotency_key::Entity::insert(row).exec(txn).await {
-        Ok(inserted) => Ok(Some(inserted.last_insert_id)),
-        Err(err) if is_unique_violation(&err) => Ok(None),
-        Err(err) => Err(err.into()),
-    }
+    })
+}
+
+/// The user's claim of `key`, by the unique index (for statements written before its id is
+/// known).
+pub fn claim_of(user_id: i32, key: &IdempotencyKey) -> Condition {
+    Condition::all()
+        .add(idempotency_key::Column::UserId.eq(user_id))
+        .add(idempotency_key::Column::Key.eq(key.as_str()))
 }
 
 /// Refuses a key already used for a different request (without claiming it).
@@ -256,12 +274,23 @@ pub async fn link_payment<C: ConnectionTrait>(
     claim_id: i32,
     payment_id: i32,
 ) -> Result<(), AppError> {
-    idempotency_key::Entity::update_many()
-        .col_expr(idempotency_key::Column::PaymentId, Expr::value(payment_id))
-        .filter(idempotency_key::Column::Id.eq(claim_id))
-        .exec(conn)
-        .await?;
+    link_payment_statement(
+        Condition::all().add(idempotency_key::Column::Id.eq(claim_id)),
+        Expr::value(payment_id),
+    )
+    .exec(conn)
+    .await?;
     Ok(())
+}
+
+/// The write of [`link_payment`] for the claim `claim` picks, to the payment `payment` names.
+pub fn link_payment_statement(
+    claim: Condition,
+    payment: SimpleExpr,
+) -> UpdateMany<idempotency_key::Entity> {
+    idempotency_key::Entity::update_many()
+        .col_expr(idempotency_key::Column::PaymentId, payment)
+        .filter(claim)
 }
 
 /// Deletes keys older than the retention; returns how many.

@@ -3,6 +3,7 @@
 
 pub mod bookings;
 pub mod idempotency;
+mod one_trip;
 pub mod payments;
 pub mod provider;
 pub mod reports;

@@ -27,6 +27,7 @@ use tracing::Instrument;
 
 use super::bookings::{find_visible, Caller};
 use super::idempotency::{self, Claim, IdempotencyKey, SavedResponse};
+use super::one_trip::{AttemptInOneTrip, AttemptStart, StartAttempt};
 use super::provider::{ChargeOutcome, PaymentProvider};
 use super::seat_guard;
 use crate::clock;
@@ -142,14 +143,47 @@ async fn pay_here(
     if !lock_seen_clear {
         settle_stale_attempts(db, provider, policy, booking.id).await?;
     }
-    // The key is claimed in the transaction that starts the attempt: one commit, not two.
-    let txn = db.writer.begin().await?;
-    let claimed = idempotency::try_claim(&txn, caller.user_id, &key, &fingerprint, clock::now());
-    let (txn, claim_id) = match claimed.await? {
-        Some(claim_id) => (txn, claim_id),
+    // The key is claimed in the transaction that starts the attempt: one commit, not two. On
+    // SQLite that transaction is one trip to the writer when all goes as usual.
+    let started = if db.kind == DatabaseKind::Sqlite {
+        let now = clock::now();
+        let start = AttemptInOneTrip::new(StartAttempt {
+            user_id: caller.user_id,
+            key: &key,
+            fingerprint: &fingerprint,
+            booking: &booking,
+            request: &request,
+            lock_seen_clear,
+            now,
+            lock_until: now + Duration::seconds(policy.lock_seconds),
+        });
+        start.run(&db.writer).await?
+    } else {
+        AttemptStart::StepByStep
+    };
+    let claimed = match started {
+        AttemptStart::Started { claim_id, payment } => {
+            let outcome = charge(db, provider, policy, &booking, payment).await;
+            return finish_reply(db, outcome, claim_id).await;
+        }
+        AttemptStart::KeyTaken => None,
+        AttemptStart::StepByStep => {
+            let txn = db.writer.begin().await?;
+            let claim =
+                idempotency::try_claim(&txn, caller.user_id, &key, &fingerprint, clock::now());
+            match claim.await? {
+                Some(claim_id) => Some((txn, claim_id)),
+                None => {
+                    txn.rollback().await?;
+                    None
+                }
+            }
+        }
+    };
+    let (txn, claim_id) = match claimed {
+        Some(claimed) => claimed,
+        // The key is taken: replay its response, or wait, or take it over (see `claim`).
         None => {
-            // The key is taken: replay its response, or wait, or take it over (see `claim`).
-            txn.rollback().await?;
             match idempotency::claim(db, caller.user_id, &key, &fingerprint, clock::now()).await? {
                 Claim::Replay(response) => {
                     return Ok(PaymentReply {
@@ -258,20 +292,7 @@ async fn attempt(
 ) -> Result<payment::Model, AppError> {
     let now = clock::now();
     let lock_until = now + Duration::seconds(policy.lock_seconds);
-    let lock_free = if lock_seen_clear {
-        Condition::all().add(booking::Column::PaymentLockUntil.is_null())
-    } else {
-        Condition::any()
-            .add(booking::Column::PaymentLockUntil.is_null())
-            .add(booking::Column::PaymentLockUntil.lte(now))
-    };
-    let locked = booking::Entity::update_many()
-        .col_expr(booking::Column::PaymentLockUntil, Expr::value(lock_until))
-        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
-        .filter(booking::Column::Id.eq(booking.id))
-        .filter(booking::Column::Status.eq(PENDING))
-        .filter(booking::Column::ExpiresAt.gt(now))
-        .filter(lock_free)
+    let locked = lock_for_payment(booking.id, now, lock_until, lock_seen_clear)
         .exec(&txn)
         .await?
         .rows_affected;
@@ -297,7 +318,50 @@ async fn attempt(
             AppError::BookingNotPayable
         });
     }
-    let payment = payment::ActiveModel {
+    let payment = payment::Entity::insert(new_attempt(booking, request, now))
+        .exec_with_returning(&txn)
+        .await?;
+    // The seats stay held while the provider works. They are held until the booking's own
+    // expiry already; only a lock that outlasts it lengthens the hold.
+    if lock_until > booking.expires_at {
+        seat_guard::hold_until(&txn, booking.id, lock_until).await?;
+    }
+    idempotency::link_payment(&txn, claim_id, payment.id).await?;
+    txn.commit().await?;
+    charge(db, provider, policy, booking, payment).await
+}
+
+/// The booking locked for payment until `lock_until` (conditional: pending, its hold not run
+/// out, and no payment in progress; with `lock_seen_clear`, the lock must still be clear).
+pub(super) fn lock_for_payment(
+    booking_id: i32,
+    now: NaiveDateTime,
+    lock_until: NaiveDateTime,
+    lock_seen_clear: bool,
+) -> UpdateMany<booking::Entity> {
+    let lock_free = if lock_seen_clear {
+        Condition::all().add(booking::Column::PaymentLockUntil.is_null())
+    } else {
+        Condition::any()
+            .add(booking::Column::PaymentLockUntil.is_null())
+            .add(booking::Column::PaymentLockUntil.lte(now))
+    };
+    booking::Entity::update_many()
+        .col_expr(booking::Column::PaymentLockUntil, Expr::value(lock_until))
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .filter(booking::Column::Id.eq(booking_id))
+        .filter(booking::Column::Status.eq(PENDING))
+        .filter(booking::Column::ExpiresAt.gt(now))
+        .filter(lock_free)
+}
+
+/// A new attempt, `processing` from the start: it is recorded before the provider is asked.
+pub(super) fn new_attempt(
+    booking: &booking::Model,
+    request: &PaymentForCreate,
+    now: NaiveDateTime,
+) -> payment::ActiveModel {
+    payment::ActiveModel {
         booking_id: Set(booking.id),
         user_id: Set(booking.user_id),
         status: Set(payment::PROCESSING.into()),
@@ -310,17 +374,17 @@ async fn attempt(
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    };
-    let payment = payment::Entity::insert(payment)
-        .exec_with_returning(&txn)
-        .await?;
-    // The seats stay held while the provider works. They are held until the booking's own
-    // expiry already; only a lock that outlasts it lengthens the hold.
-    if lock_until > booking.expires_at {
-        seat_guard::hold_until(&txn, booking.id, lock_until).await?;
     }
-    idempotency::link_payment(&txn, claim_id, payment.id).await?;
-    txn.commit().await?;
+}
+
+/// Takes a recorded attempt (committed) to the provider and records what it answered.
+async fn charge(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    policy: PaymentPolicy,
+    booking: &booking::Model,
+    payment: payment::Model,
+) -> Result<payment::Model, AppError> {
     // The attempt must be on disk before money moves: after a power cut it is what tells the
     // sweeper to ask the provider.
     durable(db).await?;
@@ -605,7 +669,7 @@ async fn confirm_in_one_trip(
         )?);
     let txn = db.writer.begin().await?;
     let counts = match batch.run(&txn).await {
-        Ok(counts) => counts,
+        Ok(answers) => answers.counts,
         Err(err) if is_unique_violation(&err) => {
             txn.rollback().await?;
             return Ok(None);

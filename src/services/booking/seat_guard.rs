@@ -22,16 +22,21 @@ use crate::models::catalog::flight_seat::{self, STATUS_AVAILABLE, STATUS_BOOKED,
 /// transaction's first statement a write, so it takes the write lock at once.
 /// Returns whether the flight exists.
 pub async fn lock_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<bool, AppError> {
-    let matched = flight::Entity::update_many()
+    let matched = lock_flight_statement(flight_id)
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Ok(matched == 1)
+}
+
+/// The write of [`lock_flight`]; it changes one row when the flight exists.
+pub fn lock_flight_statement(flight_id: i32) -> UpdateMany<flight::Entity> {
+    flight::Entity::update_many()
         .col_expr(
             flight::Column::SeatsAvailable,
             Expr::col(flight::Column::SeatsAvailable).into(),
         )
         .filter(flight::Column::Id.eq(flight_id))
-        .exec(conn)
-        .await?
-        .rows_affected;
-    Ok(matched == 1)
 }
 
 /// Takes the flight's row lock where the database has row locks; the lock's result is not
@@ -57,22 +62,14 @@ pub async fn take<C: ConnectionTrait>(
     now: NaiveDateTime,
     guard: bool,
 ) -> Result<bool, AppError> {
-    let hold = || {
-        flight_seat::Entity::update_many()
-            .col_expr(flight_seat::Column::Status, Expr::value(STATUS_HELD))
-            .col_expr(flight_seat::Column::BookingId, Expr::value(booking_id))
-            .col_expr(flight_seat::Column::HeldUntil, Expr::value(held_until))
-            .filter(flight_seat::Column::FlightId.eq(flight_id))
-            .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()))
-    };
+    let hold = || hold_statement(flight_id, Expr::value(booking_id), seats, held_until);
     if !guard {
         let taken = hold().exec(conn).await?.rows_affected;
         refresh(conn, flight_id, -(taken as i64)).await?;
         return Ok(taken == seats.len() as u64);
     }
     // Available seats first: they are the ones the flight's counter counts.
-    let fresh = hold()
-        .filter(flight_seat::Column::Status.eq(STATUS_AVAILABLE))
+    let fresh = take_available_statement(flight_id, Expr::value(booking_id), seats, held_until)
         .exec(conn)
         .await?
         .rows_affected;
@@ -92,6 +89,33 @@ pub async fn take<C: ConnectionTrait>(
     }
     refresh(conn, flight_id, -(fresh as i64)).await?;
     Ok(true)
+}
+
+/// Holds `seats` of `flight_id` for the booking `booking` names (its id, or a subquery that
+/// finds it) until `held_until`, whatever their state: callers add the state they take from.
+pub fn hold_statement(
+    flight_id: i32,
+    booking: SimpleExpr,
+    seats: &[String],
+    held_until: NaiveDateTime,
+) -> UpdateMany<flight_seat::Entity> {
+    flight_seat::Entity::update_many()
+        .col_expr(flight_seat::Column::Status, Expr::value(STATUS_HELD))
+        .col_expr(flight_seat::Column::BookingId, booking)
+        .col_expr(flight_seat::Column::HeldUntil, Expr::value(held_until))
+        .filter(flight_seat::Column::FlightId.eq(flight_id))
+        .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()))
+}
+
+/// [`hold_statement`] for the seats that are available (not those whose hold ran out).
+pub fn take_available_statement(
+    flight_id: i32,
+    booking: SimpleExpr,
+    seats: &[String],
+    held_until: NaiveDateTime,
+) -> UpdateMany<flight_seat::Entity> {
+    hold_statement(flight_id, booking, seats, held_until)
+        .filter(flight_seat::Column::Status.eq(STATUS_AVAILABLE))
 }
 
 /// Frees every seat still held or booked by `booking_id`; returns how many.
@@ -156,13 +180,19 @@ pub async fn hold_until<C: ConnectionTrait>(
     booking_id: i32,
     until: NaiveDateTime,
 ) -> Result<(), AppError> {
+    hold_until_statement(booking_id, until).exec(conn).await?;
+    Ok(())
+}
+
+/// The write of [`hold_until`].
+pub fn hold_until_statement(
+    booking_id: i32,
+    until: NaiveDateTime,
+) -> UpdateMany<flight_seat::Entity> {
     flight_seat::Entity::update_many()
         .col_expr(flight_seat::Column::HeldUntil, Expr::value(until))
         .filter(flight_seat::Column::BookingId.eq(booking_id))
         .filter(flight_seat::Column::Status.eq(STATUS_HELD))
-        .exec(conn)
-        .await?;
-    Ok(())
 }
 
 /// Keeps the flight's two summaries of its seats right, in the same transaction as the seats:

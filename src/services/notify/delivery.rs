@@ -1,5 +1,6 @@
 //! Sending what is due in the outbox: render, send, record.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -24,8 +25,18 @@ use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat};
 
 /// Emails moved to the job queue per statement.
 const BATCH: u64 = 100;
-/// Emails per job (see `EmailJob`): sent one after another, each under its own lease.
+/// Emails per job (see `EmailJob`): taken together, then sent one after another.
 pub const EMAILS_PER_JOB: usize = 10;
+/// An email taken with its job's others is sent only while this much of its lease is left:
+/// two of the mailer's timeouts, so that it is recorded before the relay could hand it to
+/// another job.
+const SEND_MARGIN_SECONDS: i64 = 30;
+
+fn leaves_time_to_send(email: &email::Model, now: NaiveDateTime) -> bool {
+    email
+        .lease_until
+        .is_some_and(|until| until - chrono::Duration::seconds(SEND_MARGIN_SECONDS) > now)
+}
 
 #[derive(Clone)]
 pub struct Delivery {
@@ -85,26 +96,55 @@ impl Delivery {
     /// moved on, and records each outcome. Stops at the first error of the outbox itself; the
     /// emails not reached keep their lease until it runs out and the relay queues them again.
     pub async fn run(&self, job: &EmailJob) -> Result<Vec<Outcome>, AppError> {
+        let (db, ids, lease) = (self.db.clone(), job.email_ids.clone(), job.lease);
+        let together = self
+            .db
+            .write(async move { outbox::take_together(&db, &ids, lease, clock::now()).await })
+            .await?;
         let mut outcomes = Vec::with_capacity(job.email_ids.len());
-        for &id in &job.email_ids {
-            outcomes.push(self.run_one(id, job.lease).await?);
+        match together {
+            Some(taken) => {
+                let mut taken: HashMap<i32, email::Model> =
+                    taken.into_iter().map(|email| (email.id, email)).collect();
+                for id in &job.email_ids {
+                    let outcome = match taken.remove(id) {
+                        // Taken with the job's others: sent while enough of its lease is left
+                        // for the send, else left to the relay once the lease runs out.
+                        Some(email) if leaves_time_to_send(&email, clock::now()) => {
+                            self.send_and_record(email).await?
+                        }
+                        _ => Outcome::Stale,
+                    };
+                    outcomes.push(outcome);
+                }
+            }
+            None => {
+                for &id in &job.email_ids {
+                    outcomes.push(self.run_one(id, job.lease).await?);
+                }
+            }
         }
         Ok(outcomes)
     }
 
-    /// Sends one email unless it is stale, and records the outcome. A failure is recorded in
-    /// the outbox (with the next attempt's time); the relay queues it again when due, so the
-    /// job itself always succeeds. The outbox writes go through the database's write lane
-    /// (see `Database::write`); the rendering and the SMTP conversation stay here.
+    /// Takes one email unless it is stale, then sends it and records the outcome.
     async fn run_one(&self, id: i32, lease: NaiveDateTime) -> Result<Outcome, AppError> {
         let db = self.db.clone();
         let taken = self
             .db
             .write(async move { outbox::take(&db, id, lease, clock::now()).await })
             .await?;
-        let Some(email) = taken else {
-            return Ok(Outcome::Stale);
-        };
+        match taken {
+            Some(email) => self.send_and_record(email).await,
+            None => Ok(Outcome::Stale),
+        }
+    }
+
+    /// Sends a taken email and records the outcome. A failure is recorded in the outbox (with
+    /// the next attempt's time); the relay queues it again when due, so the job itself always
+    /// succeeds. The outbox writes go through the database's write lane (see
+    /// `Database::write`); the rendering and the SMTP conversation stay here.
+    async fn send_and_record(&self, email: email::Model) -> Result<Outcome, AppError> {
         let db = self.db.clone();
         match self.send_one(&email).await {
             Ok(()) => {
@@ -217,5 +257,39 @@ impl Delivery {
             total: total.to_string(),
             booking_url: format!("{}/bookings/{}", self.public_url, booking.id),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leased_until(lease_until: Option<NaiveDateTime>) -> email::Model {
+        let now = clock::now();
+        email::Model {
+            id: 1,
+            booking_id: 1,
+            kind: outbox::CONFIRMED.into(),
+            recipient: "a@example.com".into(),
+            status: email::PENDING.into(),
+            attempts: 0,
+            max_attempts: 8,
+            last_error: None,
+            next_attempt_at: now,
+            lease_until,
+            sent_at: None,
+            created_at: now,
+        }
+    }
+
+    #[test]
+    fn an_email_is_sent_only_while_its_lease_outlasts_a_send() {
+        let now = clock::now();
+        let seconds = chrono::Duration::seconds;
+        let fresh = leased_until(Some(now + seconds(outbox::LEASE_SECONDS)));
+        assert!(leaves_time_to_send(&fresh, now));
+        let nearly_over = leased_until(Some(now + seconds(SEND_MARGIN_SECONDS - 1)));
+        assert!(!leaves_time_to_send(&nearly_over, now));
+        assert!(!leaves_time_to_send(&leased_until(None), now));
     }
 }

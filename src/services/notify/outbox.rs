@@ -173,6 +173,31 @@ pub async fn take(
     Ok(email::Entity::find_by_id(id).one(&db.writer).await?)
 }
 
+/// [`take`] for several emails of one lease in one statement, where the database returns
+/// the rows it updates (SQLite, PostgreSQL); `None` elsewhere, where the caller takes them
+/// one by one. Returns the emails it took, each with its renewed lease.
+pub async fn take_together(
+    db: &Database,
+    ids: &[i32],
+    lease: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<Option<Vec<email::Model>>, AppError> {
+    if !db.writer.support_returning() {
+        return Ok(None);
+    }
+    let taken = email::Entity::update_many()
+        .col_expr(
+            email::Column::LeaseUntil,
+            Expr::value(now + Duration::seconds(LEASE_SECONDS)),
+        )
+        .filter(email::Column::Id.is_in(ids.iter().copied()))
+        .filter(email::Column::Status.eq(PENDING))
+        .filter(email::Column::LeaseUntil.eq(lease))
+        .exec_with_returning(&db.writer)
+        .await?;
+    Ok(Some(taken))
+}
+
 /// Gives a claimed email back at once (it could not be queued).
 pub async fn release(db: &Database, id: i32) -> Result<(), AppError> {
     email::Entity::update_many()
