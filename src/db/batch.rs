@@ -41,7 +41,9 @@ impl Batch {
         self.push(statement, "; SELECT changes();\n")
     }
 
-    /// A query that returns one row holding one integer (a count); its entry is that integer.
+    /// A query that returns exactly one row holding one integer (a count, an id); its entry is
+    /// that integer. (A query that may find no row shifts the entries after it: use
+    /// [`Batch::rows`] for those.)
     pub fn count(self, statement: Statement) -> Self {
         self.push(statement, ";\n")
     }
@@ -72,6 +74,8 @@ impl Batch {
     /// Runs the statements in order: the counted ones as added, then the `rows` queries.
     pub async fn run<C: ConnectionTrait>(mut self, conn: &C) -> Result<Answers, DbErr> {
         let entries = self.entries;
+        // Without `rows` queries, every row answered is a count.
+        let exact = self.rows_sql.is_empty();
         self.sql.push_str(&self.rows_sql);
         self.values.append(&mut self.rows_values);
         let mut rows = conn
@@ -81,7 +85,7 @@ impl Batch {
                 self.values,
             ))
             .await?;
-        if rows.len() < entries {
+        if rows.len() < entries || (exact && rows.len() != entries) {
             return Err(DbErr::Custom(format!(
                 "a batch of {entries} counted statements answered {} rows",
                 rows.len()

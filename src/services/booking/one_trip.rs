@@ -20,7 +20,6 @@ use crate::db::batch::Batch;
 use crate::error::AppError;
 use crate::models::booking::{booking, booking_seat, idempotency_key, payment, reference};
 use crate::models::catalog::flight;
-use crate::services::db_errors::is_unique_violation;
 
 /// A booking of chosen seats, as one batch.
 pub(super) struct BookingInOneTrip {
@@ -133,12 +132,14 @@ impl BookingInOneTrip {
         let txn = writer.begin().await?;
         let answers = match self.batch.run(&txn).await {
             Ok(answers) => answers,
-            // A reference clash: the step-by-step path draws another.
-            Err(err) if is_unique_violation(&err) => {
+            // A statement failed and stopped the batch (a reference clash; the flight deleted
+            // since it was read, so the booking's foreign key fails): the step-by-step path
+            // draws another reference, or answers as it would.
+            Err(err) => {
+                tracing::debug!(error = %err, "the booking's batch failed; step by step");
                 txn.rollback().await?;
                 return Ok(None);
             }
-            Err(err) => return Err(err.into()),
         };
         // The flight locked, the pending bookings, the booking, the seats taken, the flight's
         // summaries, the booking's seats.
@@ -147,6 +148,8 @@ impl BookingInOneTrip {
             [1, pending, 1, taken, 1, written]
                 if *pending < self.max_pending && *taken == self.seats && *written == self.seats
         );
+        // With the counts clean, the booking's read (by its unique reference) gave one row; the
+        // rest are its seats.
         let Some((booking_row, seat_rows)) = answers.rows.split_first().filter(|_| clean) else {
             txn.rollback().await?;
             return Ok(None);
@@ -197,9 +200,8 @@ pub(super) enum AttemptStart {
         claim_id: i32,
         payment: payment::Model,
     },
-    /// The key was claimed before; nothing was kept.
-    KeyTaken,
-    /// Something else was unusual, or the database is not SQLite; nothing was kept.
+    /// Something was unusual (the key claimed before, the booking's payment lock taken), or
+    /// the database is not SQLite; nothing was kept.
     StepByStep,
 }
 
@@ -263,12 +265,13 @@ impl AttemptInOneTrip {
         let txn = writer.begin().await?;
         let answers = match self.batch.run(&txn).await {
             Ok(answers) => answers,
-            // Only the claim can clash: the batch stopped at its first statement.
-            Err(err) if is_unique_violation(&err) => {
+            // A statement failed and stopped the batch, most often the claim of a key already
+            // taken: the step-by-step path tells which and answers (replay, 409, 422).
+            Err(err) => {
+                tracing::debug!(error = %err, "the attempt's batch failed; step by step");
                 txn.rollback().await?;
-                return Ok(AttemptStart::KeyTaken);
+                return Ok(AttemptStart::StepByStep);
             }
-            Err(err) => return Err(err.into()),
         };
         // The claim, the lock, the attempt, the link, the claim's id (and the hold, any count).
         let claim_id = match answers.counts.as_slice() {

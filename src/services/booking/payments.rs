@@ -166,7 +166,6 @@ async fn pay_here(
             let outcome = charge(db, provider, policy, &booking, payment).await;
             return finish_reply(db, outcome, claim_id).await;
         }
-        AttemptStart::KeyTaken => None,
         AttemptStart::StepByStep => {
             let txn = db.writer.begin().await?;
             let claim =

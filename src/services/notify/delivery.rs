@@ -27,10 +27,19 @@ use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat};
 const BATCH: u64 = 100;
 /// Emails per job (see `EmailJob`): taken together, then sent one after another.
 pub const EMAILS_PER_JOB: usize = 10;
-/// An email taken with its job's others is sent only while this much of its lease is left:
-/// two of the mailer's timeouts, so that it is recorded before the relay could hand it to
-/// another job.
-const SEND_MARGIN_SECONDS: i64 = 30;
+/// An email goes to the SMTP server only while this much of its lease is left: the
+/// conversation (the mailer's timeout is per step) and the record of its outcome must fit in
+/// it, or the relay could hand the email to another job meanwhile. The job's emails are taken
+/// together, so a later one has used some of its lease waiting for the earlier ones.
+const SEND_MARGIN_SECONDS: i64 = 45;
+
+/// What became of an email a job had taken.
+enum Handed {
+    /// The SMTP server (or the `.eml` directory) accepted it.
+    Over,
+    /// Too little of its lease was left: the relay queues it again once the lease runs out.
+    Back,
+}
 
 fn leaves_time_to_send(email: &email::Model, now: NaiveDateTime) -> bool {
     email
@@ -108,12 +117,8 @@ impl Delivery {
                     taken.into_iter().map(|email| (email.id, email)).collect();
                 for id in &job.email_ids {
                     let outcome = match taken.remove(id) {
-                        // Taken with the job's others: sent while enough of its lease is left
-                        // for the send, else left to the relay once the lease runs out.
-                        Some(email) if leaves_time_to_send(&email, clock::now()) => {
-                            self.send_and_record(email).await?
-                        }
-                        _ => Outcome::Stale,
+                        Some(email) => self.send_and_record(email).await?,
+                        None => Outcome::Stale,
                     };
                     outcomes.push(outcome);
                 }
@@ -140,14 +145,15 @@ impl Delivery {
         }
     }
 
-    /// Sends a taken email and records the outcome. A failure is recorded in the outbox (with
+    /// Sends a taken email (unless its lease is nearly over) and records the outcome. A failure is recorded in the outbox (with
     /// the next attempt's time); the relay queues it again when due, so the job itself always
     /// succeeds. The outbox writes go through the database's write lane (see
     /// `Database::write`); the rendering and the SMTP conversation stay here.
     async fn send_and_record(&self, email: email::Model) -> Result<Outcome, AppError> {
         let db = self.db.clone();
         match self.send_one(&email).await {
-            Ok(()) => {
+            Ok(Handed::Back) => Ok(Outcome::Stale),
+            Ok(Handed::Over) => {
                 self.db
                     .write(async move { outbox::mark_sent(&db, email.id, clock::now()).await })
                     .await?;
@@ -167,7 +173,7 @@ impl Delivery {
         }
     }
 
-    async fn send_one(&self, due: &email::Model) -> anyhow::Result<()> {
+    async fn send_one(&self, due: &email::Model) -> anyhow::Result<Handed> {
         // The booking this email tells of must be on disk before the customer hears of it.
         self.db
             .make_durable()
@@ -187,12 +193,16 @@ impl Delivery {
                 rendered.html,
             ))
             .context("cannot build the message")?;
+        if !leaves_time_to_send(due, clock::now()) {
+            return Ok(Handed::Back);
+        }
         self.mailer
             .send(
                 message,
                 &format!("{}-{}-{}", due.id, due.kind, view.reference),
             )
-            .await
+            .await?;
+        Ok(Handed::Over)
     }
 
     async fn view(&self, due: &email::Model) -> anyhow::Result<BookingEmail> {
