@@ -11,7 +11,10 @@
 //! the step-by-step path, which handles every other case. Queries whose rows the caller needs
 //! (what the transaction wrote, read back) run after every counted statement.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, QueryResult,
+    Statement, TransactionTrait, Value,
+};
 
 #[derive(Default)]
 pub struct Batch {
@@ -69,6 +72,24 @@ impl Batch {
         }
         self.entries += 1;
         self
+    }
+
+    /// Runs the batch in a new transaction on `writer`, left open for the caller to check the
+    /// answers and commit. A statement that fails rolls the transaction back and gives `None`:
+    /// the caller's step-by-step path then meets whatever stopped it and answers it.
+    pub async fn run_in_transaction(
+        self,
+        writer: &DatabaseConnection,
+    ) -> Result<Option<(DatabaseTransaction, Answers)>, DbErr> {
+        let txn = writer.begin().await?;
+        match self.run(&txn).await {
+            Ok(answers) => Ok(Some((txn, answers))),
+            Err(err) => {
+                tracing::debug!(error = %err, "a batch failed; step by step");
+                txn.rollback().await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Runs the statements in order: the counted ones as added, then the `rows` queries.

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::bookings::{new_booking, pending_of, seat_lines, BookingDetails, SeatClasses};
@@ -129,17 +129,11 @@ impl BookingInOneTrip {
         self,
         writer: &DatabaseConnection,
     ) -> Result<Option<BookingDetails>, AppError> {
-        let txn = writer.begin().await?;
-        let answers = match self.batch.run(&txn).await {
-            Ok(answers) => answers,
-            // A statement failed and stopped the batch (a reference clash; the flight deleted
-            // since it was read, so the booking's foreign key fails): the step-by-step path
-            // draws another reference, or answers as it would.
-            Err(err) => {
-                tracing::debug!(error = %err, "the booking's batch failed; step by step");
-                txn.rollback().await?;
-                return Ok(None);
-            }
+        // A failed statement (a reference clash; the flight deleted since it was read, so the
+        // booking's foreign key fails) leaves the step-by-step path to draw another reference,
+        // or to answer as it would.
+        let Some((txn, answers)) = self.batch.run_in_transaction(writer).await? else {
+            return Ok(None);
         };
         // The flight locked, the pending bookings, the booking, the seats taken, the flight's
         // summaries, the booking's seats.
@@ -262,16 +256,10 @@ impl AttemptInOneTrip {
     }
 
     pub async fn run(self, writer: &DatabaseConnection) -> Result<AttemptStart, AppError> {
-        let txn = writer.begin().await?;
-        let answers = match self.batch.run(&txn).await {
-            Ok(answers) => answers,
-            // A statement failed and stopped the batch, most often the claim of a key already
-            // taken: the step-by-step path tells which and answers (replay, 409, 422).
-            Err(err) => {
-                tracing::debug!(error = %err, "the attempt's batch failed; step by step");
-                txn.rollback().await?;
-                return Ok(AttemptStart::StepByStep);
-            }
+        // A failed statement, most often the claim of a key already taken: the step-by-step
+        // path tells which and answers (replay, 409, 422).
+        let Some((txn, answers)) = self.batch.run_in_transaction(writer).await? else {
+            return Ok(AttemptStart::StepByStep);
         };
         // The claim, the lock, the attempt, the link, the claim's id (and the hold, any count).
         let claim_id = match answers.counts.as_slice() {

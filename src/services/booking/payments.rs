@@ -634,8 +634,9 @@ pub async fn finish_success(
 /// [`finish_success`] on SQLite when nothing unusual happened, in one trip to the writer (see
 /// `db::batch`) instead of eight: the same writes, sent together, then checked. If any count
 /// is not what a clean confirmation gives (the attempt finished already, the booking is no
-/// longer pending, a seat went to someone else), or the database refuses a second success for
-/// the booking, nothing is kept and `None` sends the caller down the step-by-step path.
+/// longer pending, a seat went to someone else), or a statement fails (the database refusing a
+/// second success for the booking), nothing is kept and `None` sends the caller down the
+/// step-by-step path.
 async fn confirm_in_one_trip(
     db: &Database,
     email_max_attempts: u32,
@@ -666,15 +667,12 @@ async fn confirm_in_one_trip(
             email_max_attempts,
             now,
         )?);
-    let txn = db.writer.begin().await?;
-    let counts = match batch.run(&txn).await {
-        Ok(answers) => answers.counts,
-        Err(err) if is_unique_violation(&err) => {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        Err(err) => return Err(err.into()),
+    // A failed statement (the database refusing a second success for the booking) leaves it
+    // to the step-by-step path.
+    let Some((txn, answers)) = batch.run_in_transaction(&db.writer).await? else {
+        return Ok(None);
     };
+    let counts = answers.counts;
     // marked, confirmed, the booking's seats, the seats booked, the flight's summaries, the
     // key's response (none when no key started the attempt), the email.
     let clean = matches!(

@@ -145,10 +145,10 @@ impl Delivery {
         }
     }
 
-    /// Sends a taken email (unless its lease is nearly over) and records the outcome. A failure is recorded in the outbox (with
-    /// the next attempt's time); the relay queues it again when due, so the job itself always
-    /// succeeds. The outbox writes go through the database's write lane (see
-    /// `Database::write`); the rendering and the SMTP conversation stay here.
+    /// Sends a taken email (unless its lease is nearly over) and records the outcome. A failure
+    /// is recorded in the outbox (with the next attempt's time); the relay queues it again when
+    /// due, so the job itself always succeeds. The outbox writes go through the database's
+    /// write lane (see `Database::write`); the rendering and the SMTP conversation stay here.
     async fn send_and_record(&self, email: email::Model) -> Result<Outcome, AppError> {
         let db = self.db.clone();
         match self.send_one(&email).await {

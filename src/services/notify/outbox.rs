@@ -4,7 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Statement,
+    QuerySelect, QueryTrait, Statement, UpdateMany,
 };
 
 use crate::db::Database;
@@ -156,14 +156,7 @@ pub async fn take(
     lease: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<Option<email::Model>, AppError> {
-    let renew = email::Entity::update_many()
-        .col_expr(
-            email::Column::LeaseUntil,
-            Expr::value(now + Duration::seconds(LEASE_SECONDS)),
-        )
-        .filter(email::Column::Id.eq(id))
-        .filter(email::Column::Status.eq(PENDING))
-        .filter(email::Column::LeaseUntil.eq(lease));
+    let renew = lease_renewal(lease, now).filter(email::Column::Id.eq(id));
     if db.writer.support_returning() {
         return Ok(renew.exec_with_returning(&db.writer).await?.pop());
     }
@@ -185,17 +178,23 @@ pub async fn take_together(
     if !db.writer.support_returning() {
         return Ok(None);
     }
-    let taken = email::Entity::update_many()
+    let taken = lease_renewal(lease, now)
+        .filter(email::Column::Id.is_in(ids.iter().copied()))
+        .exec_with_returning(&db.writer)
+        .await?;
+    Ok(Some(taken))
+}
+
+/// A fresh lease from `now` for pending emails that still carry `lease` (the caller picks
+/// which).
+fn lease_renewal(lease: NaiveDateTime, now: NaiveDateTime) -> UpdateMany<email::Entity> {
+    email::Entity::update_many()
         .col_expr(
             email::Column::LeaseUntil,
             Expr::value(now + Duration::seconds(LEASE_SECONDS)),
         )
-        .filter(email::Column::Id.is_in(ids.iter().copied()))
         .filter(email::Column::Status.eq(PENDING))
         .filter(email::Column::LeaseUntil.eq(lease))
-        .exec_with_returning(&db.writer)
-        .await?;
-    Ok(Some(taken))
 }
 
 /// Gives a claimed email back at once (it could not be queued).
