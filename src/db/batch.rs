@@ -7,14 +7,12 @@
 //! many rows every statement changed. A statement that fails stops the rest with its error.
 //!
 //! It suits the common case of a transaction whose statements all run whatever the earlier
-//! ones found: the caller checks the counts afterwards and commits, or rolls back and takes
-//! the step-by-step path, which handles every other case. Queries whose rows the caller needs
+//! ones found: the caller's check judges the counts afterwards, and the batch is kept or
+//! undone (batches run in groups, see `batch_group`); an undone batch's caller takes the
+//! step-by-step path, which handles every other case. Queries whose rows the caller needs
 //! (what the transaction wrote, read back) run after every counted statement.
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, QueryResult,
-    Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
 
 #[derive(Default)]
 pub struct Batch {
@@ -63,6 +61,13 @@ impl Batch {
         self
     }
 
+    /// `sql` (statements without arguments and without rows, such as a savepoint's) runs
+    /// before the batch's own statements, in the same trip.
+    pub fn after(mut self, sql: &str) -> Self {
+        self.sql.insert_str(0, sql);
+        self
+    }
+
     fn push(mut self, statement: Statement, tail: &str) -> Self {
         debug_assert_eq!(statement.db_backend, DbBackend::Sqlite);
         self.sql.push_str(&statement.sql);
@@ -72,24 +77,6 @@ impl Batch {
         }
         self.entries += 1;
         self
-    }
-
-    /// Runs the batch in a new transaction on `writer`, left open for the caller to check the
-    /// answers and commit. A statement that fails rolls the transaction back and gives `None`:
-    /// the caller's step-by-step path then meets whatever stopped it and answers it.
-    pub async fn run_in_transaction(
-        self,
-        writer: &DatabaseConnection,
-    ) -> Result<Option<(DatabaseTransaction, Answers)>, DbErr> {
-        let txn = writer.begin().await?;
-        match self.run(&txn).await {
-            Ok(answers) => Ok(Some((txn, answers))),
-            Err(err) => {
-                tracing::debug!(error = %err, "a batch failed; step by step");
-                txn.rollback().await?;
-                Ok(None)
-            }
-        }
     }
 
     /// Runs the statements in order: the counted ones as added, then the `rows` queries.

@@ -3,6 +3,7 @@
 //! pool of read-only connections. On PostgreSQL and MySQL both roles share one pool.
 
 pub mod batch;
+pub mod batch_group;
 pub mod template;
 pub mod wal_sync;
 pub mod write_lane;
@@ -20,6 +21,8 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::config::{DatabaseKind, Settings};
+use batch::{Answers, Batch};
+use batch_group::BatchGroups;
 use wal_sync::WalSync;
 use write_lane::{LaneStopped, WriteLane};
 
@@ -59,6 +62,8 @@ pub struct Database {
     wal_sync: Option<Arc<WalSync>>,
     /// SQLite's write lane (see [`write_lane`]); the servers' connections need none.
     lane: Option<Arc<WriteLane>>,
+    /// SQLite's batches, run in groups on the lane (see [`batch_group`]).
+    batch_groups: Option<Arc<BatchGroups>>,
 }
 
 impl Database {
@@ -80,6 +85,7 @@ impl Database {
                     kind: DatabaseKind::Postgres,
                     wal_sync: None,
                     lane: None,
+                    batch_groups: None,
                 })
             }
             DatabaseKind::MySql => {
@@ -108,6 +114,7 @@ impl Database {
                     kind: DatabaseKind::MySql,
                     wal_sync: None,
                     lane: None,
+                    batch_groups: None,
                 })
             }
         }
@@ -128,6 +135,29 @@ impl Database {
             Some(lane) => Either::Left(lane.run(work).map(|ran| ran.map_err(E::from)?)),
             None => Either::Right(Box::pin(work)),
         }
+    }
+
+    /// Runs a one-trip batch (see [`batch`]) on SQLite's writer, in one transaction with the
+    /// other batches queued meanwhile (see [`batch_group`]), and gives what `check` made of its
+    /// answers once that transaction committed. `None`: nothing of the batch was kept (`check`
+    /// refused it, a statement failed, the group did not commit, or the database is not
+    /// SQLite); the caller then takes its step-by-step path.
+    pub async fn run_batch<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, LaneStopped>
+    where
+        T: Send + 'static,
+        F: FnOnce(Answers) -> Option<T> + Send + 'static,
+    {
+        match &self.batch_groups {
+            Some(groups) => groups.run(batch, check).await,
+            None => Ok(None),
+        }
+    }
+
+    /// How many groups of batches have committed (SQLite; always 0 elsewhere).
+    pub fn batch_groups_committed(&self) -> u64 {
+        self.batch_groups
+            .as_ref()
+            .map_or(0, |groups| groups.groups_committed())
     }
 
     /// Answers whether the database responds (readiness).
@@ -197,6 +227,11 @@ async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database>
         })
         .await?
         .with_context(|| format!("cannot open SQLite database {url}"))?;
+    let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
+    let for_groups = writer.clone();
+    let batch_groups = lane
+        .run(async move { BatchGroups::start(for_groups) })
+        .await?;
     // The readers are all opened here, and kept: one opened later by work on the write lane
     // would inherit the lane's CPU, and reads are meant to use every CPU.
     let readers = pool_options::<sqlx::Sqlite>(max_readers)
@@ -207,10 +242,11 @@ async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database>
         .await
         .with_context(|| format!("cannot open SQLite database {url}"))?;
     Ok(Database {
-        writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+        writer,
         reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
         kind: DatabaseKind::Sqlite,
         wal_sync: Some(Arc::new(WalSync::new(&db_path))),
         lane: Some(lane),
+        batch_groups: Some(Arc::new(batch_groups)),
     })
 }

@@ -167,7 +167,7 @@ async fn hold_seats(
         one_trip,
     } = hold;
     if let Some(one_trip) = one_trip {
-        if let Some(details) = one_trip.run(&db.writer).await? {
+        if let Some(details) = one_trip.run(db).await? {
             return Ok(details);
         }
     }

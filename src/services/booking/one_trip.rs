@@ -8,15 +8,16 @@
 use chrono::NaiveDateTime;
 use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use super::bookings::{new_booking, pending_of, seat_lines, BookingDetails, SeatClasses};
 use super::idempotency::{self, IdempotencyKey};
 use super::payments::{lock_for_payment, new_attempt, PaymentForCreate};
 use super::seat_guard;
-use crate::db::batch::Batch;
+use crate::db::batch::{Answers, Batch};
+use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::{booking, booking_seat, idempotency_key, payment, reference};
 use crate::models::catalog::flight;
@@ -125,40 +126,38 @@ impl BookingInOneTrip {
     }
 
     /// The booking, or `None` when it did not go cleanly (nothing was kept).
-    pub async fn run(
-        self,
-        writer: &DatabaseConnection,
-    ) -> Result<Option<BookingDetails>, AppError> {
+    pub async fn run(self, db: &Database) -> Result<Option<BookingDetails>, AppError> {
+        let Self {
+            batch,
+            seats,
+            max_pending,
+        } = self;
         // A failed statement (a reference clash; the flight deleted since it was read, so the
         // booking's foreign key fails) leaves the step-by-step path to draw another reference,
         // or to answer as it would.
-        let Some((txn, answers)) = self.batch.run_in_transaction(writer).await? else {
-            return Ok(None);
+        let check = move |answers: Answers| {
+            // The flight locked, the pending bookings, the booking, the seats taken, the
+            // flight's summaries, the booking's seats.
+            let clean = matches!(
+                answers.counts.as_slice(),
+                [1, pending, 1, taken, 1, written]
+                    if *pending < max_pending && *taken == seats && *written == seats
+            );
+            // With the counts clean, the booking's read (by its unique reference) gave one
+            // row; the rest are its seats.
+            let (booking_row, seat_rows) = answers.rows.split_first().filter(|_| clean)?;
+            let booking = booking::Model::from_query_result(booking_row, "").ok()?;
+            let seats_read = seat_rows
+                .iter()
+                .map(|row| booking_seat::Model::from_query_result(row, ""))
+                .collect::<Result<Vec<_>, _>>()
+                .ok()?;
+            (i64::try_from(seats_read.len()).ok() == Some(seats)).then_some(BookingDetails {
+                booking,
+                seats: seats_read,
+            })
         };
-        // The flight locked, the pending bookings, the booking, the seats taken, the flight's
-        // summaries, the booking's seats.
-        let clean = matches!(
-            answers.counts.as_slice(),
-            [1, pending, 1, taken, 1, written]
-                if *pending < self.max_pending && *taken == self.seats && *written == self.seats
-        );
-        // With the counts clean, the booking's read (by its unique reference) gave one row; the
-        // rest are its seats.
-        let Some((booking_row, seat_rows)) = answers.rows.split_first().filter(|_| clean) else {
-            txn.rollback().await?;
-            return Ok(None);
-        };
-        let booking = booking::Model::from_query_result(booking_row, "")?;
-        let seats = seat_rows
-            .iter()
-            .map(|row| booking_seat::Model::from_query_result(row, ""))
-            .collect::<Result<Vec<_>, _>>()?;
-        if i64::try_from(seats.len()).ok() != Some(self.seats) {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        txn.commit().await?;
-        Ok(Some(BookingDetails { booking, seats }))
+        Ok(db.run_batch(batch, check).await?)
     }
 }
 
@@ -255,23 +254,23 @@ impl AttemptInOneTrip {
         Self { batch }
     }
 
-    pub async fn run(self, writer: &DatabaseConnection) -> Result<AttemptStart, AppError> {
+    pub async fn run(self, db: &Database) -> Result<AttemptStart, AppError> {
         // A failed statement, most often the claim of a key already taken: the step-by-step
         // path tells which and answers (replay, 409, 422).
-        let Some((txn, answers)) = self.batch.run_in_transaction(writer).await? else {
-            return Ok(AttemptStart::StepByStep);
+        let check = |answers: Answers| {
+            // The claim, the lock, the attempt, the link, the claim's id (and the hold, any
+            // count).
+            let claim_id = match answers.counts.as_slice() {
+                [1, 1, 1, 1, claim_id, ..] => i32::try_from(*claim_id).ok()?,
+                _ => return None,
+            };
+            let [payment_row] = answers.rows.as_slice() else {
+                return None;
+            };
+            let payment = payment::Model::from_query_result(payment_row, "").ok()?;
+            Some(AttemptStart::Started { claim_id, payment })
         };
-        // The claim, the lock, the attempt, the link, the claim's id (and the hold, any count).
-        let claim_id = match answers.counts.as_slice() {
-            [1, 1, 1, 1, claim_id, ..] => i32::try_from(*claim_id).ok(),
-            _ => None,
-        };
-        let (Some(claim_id), [payment_row]) = (claim_id, answers.rows.as_slice()) else {
-            txn.rollback().await?;
-            return Ok(AttemptStart::StepByStep);
-        };
-        let payment = payment::Model::from_query_result(payment_row, "")?;
-        txn.commit().await?;
-        Ok(AttemptStart::Started { claim_id, payment })
+        let started = db.run_batch(self.batch, check).await?;
+        Ok(started.unwrap_or(AttemptStart::StepByStep))
     }
 }

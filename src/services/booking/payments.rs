@@ -32,7 +32,7 @@ use super::provider::{ChargeOutcome, PaymentProvider};
 use super::seat_guard;
 use crate::clock;
 use crate::config::DatabaseKind;
-use crate::db::batch::Batch;
+use crate::db::batch::{Answers, Batch};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, CONFIRMED, PENDING};
@@ -157,7 +157,7 @@ async fn pay_here(
             now,
             lock_until: now + Duration::seconds(policy.lock_seconds),
         });
-        start.run(&db.writer).await?
+        start.run(db).await?
     } else {
         AttemptStart::StepByStep
     };
@@ -669,22 +669,16 @@ async fn confirm_in_one_trip(
         )?);
     // A failed statement (the database refusing a second success for the booking) leaves it
     // to the step-by-step path.
-    let Some((txn, answers)) = batch.run_in_transaction(&db.writer).await? else {
-        return Ok(None);
+    let check = move |answers: Answers| {
+        // marked, confirmed, the booking's seats, the seats booked, the flight's summaries,
+        // the key's response (none when no key started the attempt), the email.
+        let clean = matches!(
+            answers.counts.as_slice(),
+            [1, 1, seats, booked, 1, _, 1] if seats == booked && *seats > 0
+        );
+        clean.then_some(succeeded)
     };
-    let counts = answers.counts;
-    // marked, confirmed, the booking's seats, the seats booked, the flight's summaries, the
-    // key's response (none when no key started the attempt), the email.
-    let clean = matches!(
-        counts.as_slice(),
-        [1, 1, seats, booked, 1, _, 1] if seats == booked && *seats > 0
-    );
-    if !clean {
-        txn.rollback().await?;
-        return Ok(None);
-    }
-    txn.commit().await?;
-    Ok(Some(succeeded))
+    Ok(db.run_batch(batch, check).await?)
 }
 
 /// The attempt marked as charged (conditional: only while it is still `processing`).

@@ -1,0 +1,307 @@
+//! Many requests' batches in one SQLite transaction.
+//!
+//! Every SQLite transaction costs the same fixed work whatever it writes: BEGIN and COMMIT as
+//! trips of their own to the writer connection's thread, sqlx's ping when the connection goes
+//! back to the pool, SQLite's file locks, and a WAL commit that writes every changed page in
+//! full (the flight's row page, the index pages) even when the transaction before it wrote the
+//! same pages. Under sustained bookings that fixed work, not the statements, kept the writer
+//! busy (see docs/BENCHMARKS.md, round 8).
+//!
+//! So the one-trip batches (see [`super::batch`]) that queue while the writer is busy run
+//! together: one BEGIN, then each batch behind a savepoint of its own, judged by its caller's
+//! check as soon as it has run, kept (RELEASE, sent with the next batch's text) or undone
+//! (ROLLBACK TO), and one COMMIT for the group. A batch learns whether it was kept only once
+//! the COMMIT succeeded; if anything about the group fails, no batch of it was kept and every
+//! caller takes its step-by-step path, as it does for a batch that was undone.
+//!
+//! Nothing waits for company: the runner takes whatever is queued when it comes round, so a
+//! lone request costs the same trips as before (BEGIN, its batch, COMMIT).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use super::batch::{Answers, Batch};
+use super::write_lane::LaneStopped;
+
+/// At most this many batches share a transaction: enough to spread its fixed cost thin,
+/// few enough that the first in a group does not wait long for the last.
+const MAX_GROUP: usize = 32;
+
+/// Hands batches to the runner on the write lane, see [`BatchGroups::run`].
+pub struct BatchGroups {
+    queue: mpsc::UnboundedSender<Entry>,
+    committed: Arc<AtomicU64>,
+}
+
+struct Entry {
+    batch: Batch,
+    caller: Box<dyn Waiting>,
+}
+
+/// A caller waiting for its batch, with the check that judges it.
+trait Waiting: Send {
+    /// Judges what the batch answered; true keeps its writes.
+    fn judge(&mut self, answers: Answers) -> bool;
+    /// Tells the caller how its group ended: `true` once its COMMIT succeeded.
+    fn finish(self: Box<Self>, committed: bool);
+}
+
+struct Caller<T, F> {
+    check: Option<F>,
+    kept: Option<T>,
+    reply: oneshot::Sender<Option<T>>,
+}
+
+impl<T, F> Waiting for Caller<T, F>
+where
+    T: Send,
+    F: FnOnce(Answers) -> Option<T> + Send,
+{
+    fn judge(&mut self, answers: Answers) -> bool {
+        self.kept = self.check.take().and_then(|check| check(answers));
+        self.kept.is_some()
+    }
+
+    fn finish(self: Box<Self>, committed: bool) {
+        let kept = if committed { self.kept } else { None };
+        // A caller that stopped waiting loses nothing it was promised: its batch is written
+        // or not, as for any request cut short after the write.
+        let _ = self.reply.send(kept);
+    }
+}
+
+impl BatchGroups {
+    /// Starts the runner on the current runtime (the write lane's); it ends once this is
+    /// dropped and the queued batches have run. `writer` must be a pool of one connection,
+    /// SQLite's writer.
+    pub fn start(writer: DatabaseConnection) -> Self {
+        let (queue, entries) = mpsc::unbounded_channel();
+        let committed = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run_groups(writer, entries, Arc::clone(&committed)));
+        Self { queue, committed }
+    }
+
+    /// How many groups have committed so far.
+    pub fn groups_committed(&self) -> u64 {
+        self.committed.load(Ordering::Relaxed)
+    }
+
+    /// Runs `batch` in the next group and gives what `check` made of its answers, once the
+    /// group committed; `None` when `check` refused them, a statement failed or the group did
+    /// not commit. In every `None` case nothing of the batch was kept. An error: the runner
+    /// is gone (the database is closing).
+    pub async fn run<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, LaneStopped>
+    where
+        T: Send + 'static,
+        F: FnOnce(Answers) -> Option<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let caller = Box::new(Caller {
+            check: Some(check),
+            kept: None,
+            reply,
+        });
+        self.queue
+            .send(Entry { batch, caller })
+            .map_err(|_| LaneStopped)?;
+        answer.await.map_err(|_| LaneStopped)
+    }
+}
+
+async fn run_groups(
+    writer: DatabaseConnection,
+    mut entries: mpsc::UnboundedReceiver<Entry>,
+    committed_groups: Arc<AtomicU64>,
+) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = entries.recv().await {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match entries.try_recv() {
+                Ok(entry) => group.push(entry),
+                Err(_) => break,
+            }
+        }
+        let committed = match run_group(&writer, &mut group).await {
+            Ok(()) => {
+                committed_groups.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, batches = group.len(), "a group of batches was not kept; step by step");
+                false
+            }
+        };
+        for entry in group.drain(..) {
+            entry.caller.finish(committed);
+        }
+    }
+}
+
+/// Runs one group in one transaction; `Ok` once it committed. The batches are taken out of
+/// the entries as they run; the callers stay, judged, for the caller of this to tell.
+async fn run_group(writer: &DatabaseConnection, group: &mut [Entry]) -> Result<(), DbErr> {
+    let txn = writer.begin().await?;
+    // The RELEASE of a kept batch goes with the next batch's text: no trip of its own.
+    let mut release_previous = false;
+    for entry in group.iter_mut() {
+        let prefix = if release_previous {
+            "RELEASE batch;\nSAVEPOINT batch;\n"
+        } else {
+            "SAVEPOINT batch;\n"
+        };
+        let batch = std::mem::take(&mut entry.batch);
+        let kept = match batch.after(prefix).run(&txn).await {
+            Ok(answers) => entry.caller.judge(answers),
+            Err(err) => {
+                // Most often a constraint its step-by-step path tells apart and answers.
+                tracing::debug!(error = %err, "a batch failed; step by step");
+                false
+            }
+        };
+        if !kept {
+            // Fails only when the transaction itself is gone: then nothing of the group is
+            // kept, and the error says so.
+            txn.execute_unprepared("ROLLBACK TO batch; RELEASE batch")
+                .await?;
+        }
+        release_previous = kept;
+    }
+    // COMMIT ends every savepoint still open.
+    txn.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{DbBackend, Statement, Value};
+    use std::sync::Arc;
+
+    fn sql(text: &str, values: Vec<Value>) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Sqlite, text, values)
+    }
+
+    async fn database(dir: &tempfile::TempDir) -> DatabaseConnection {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        // One connection, as the writer is: a test holds it to make batches queue.
+        let mut options = sea_orm::ConnectOptions::new(url);
+        options.max_connections(1).sqlx_logging(false);
+        let db = sea_orm::Database::connect(options).await.unwrap();
+        db.execute_unprepared(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL UNIQUE)",
+        )
+        .await
+        .unwrap();
+        db
+    }
+
+    fn insert(v: i64) -> Batch {
+        Batch::new().write(sql("INSERT INTO t (v) VALUES (?)", vec![v.into()]))
+    }
+
+    /// Kept when the insert changed one row.
+    fn one_row(answers: Answers) -> Option<()> {
+        (answers.counts == [1]).then_some(())
+    }
+
+    async fn values(db: &DatabaseConnection) -> Vec<i64> {
+        db.query_all(sql("SELECT v FROM t ORDER BY v", vec![]))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index(0).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn batches_queued_while_the_writer_is_busy_share_one_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir).await;
+        let groups = Arc::new(BatchGroups::start(db.clone()));
+        // Hold the writer (a pool of one) so that every batch queues behind it.
+        let holding = db.begin().await.unwrap();
+        let waiting: Vec<_> = (1..=20)
+            .map(|v| {
+                let groups = Arc::clone(&groups);
+                tokio::spawn(async move { groups.run(insert(v), one_row).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        holding.commit().await.unwrap();
+        for caller in waiting {
+            assert_eq!(caller.await.unwrap().unwrap(), Some(()));
+        }
+        assert_eq!(values(&db).await, (1..=20).collect::<Vec<_>>());
+        // The first batch may have been taken alone before the others queued.
+        let committed = groups.groups_committed();
+        assert!((1..=2).contains(&committed), "{committed} groups");
+    }
+
+    #[tokio::test]
+    async fn a_refused_or_failed_batch_is_undone_and_its_neighbours_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir).await;
+        let groups = Arc::new(BatchGroups::start(db.clone()));
+        let holding = db.begin().await.unwrap();
+        let run = |batch: Batch, keep: bool| {
+            let groups = Arc::clone(&groups);
+            tokio::spawn(async move {
+                groups
+                    .run(batch, move |answers| one_row(answers).filter(|_| keep))
+                    .await
+            })
+        };
+        let first = run(insert(1), true);
+        // Two writes, refused by its check after both ran: neither stays.
+        let refused = run(
+            insert(2).write(sql("INSERT INTO t (v) VALUES (?)", vec![3.into()])),
+            true,
+        );
+        let judged_no = run(insert(4), false);
+        // Its second statement breaks the unique rule: its first one goes too.
+        let failed = run(
+            insert(5).write(sql("INSERT INTO t (v) VALUES (?)", vec![1.into()])),
+            true,
+        );
+        let last = run(insert(6), true);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        holding.commit().await.unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), Some(()));
+        assert_eq!(refused.await.unwrap().unwrap(), None);
+        assert_eq!(judged_no.await.unwrap().unwrap(), None);
+        assert_eq!(failed.await.unwrap().unwrap(), None);
+        assert_eq!(last.await.unwrap().unwrap(), Some(()));
+        assert_eq!(values(&db).await, vec![1, 6]);
+    }
+
+    #[tokio::test]
+    async fn a_group_that_loses_its_transaction_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir).await;
+        let groups = Arc::new(BatchGroups::start(db.clone()));
+        let holding = db.begin().await.unwrap();
+        let run = |batch: Batch| {
+            let groups = Arc::clone(&groups);
+            tokio::spawn(async move { groups.run(batch, |_| Some(())).await })
+        };
+        let before = run(insert(1));
+        // Ends the group's transaction and then fails: the savepoint to go back to is gone.
+        let breaking = run(Batch::new()
+            .write(sql("ROLLBACK", vec![]))
+            .write(sql("INSERT INTO missing (v) VALUES (1)", vec![])));
+        let after = run(insert(2));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        holding.commit().await.unwrap();
+        assert_eq!(before.await.unwrap().unwrap(), None);
+        assert_eq!(breaking.await.unwrap().unwrap(), None);
+        assert_eq!(after.await.unwrap().unwrap(), None);
+        assert!(values(&db).await.is_empty());
+        // The runner goes on with the next group.
+        assert_eq!(groups.run(insert(3), one_row).await.unwrap(), Some(()));
+        assert_eq!(values(&db).await, vec![3]);
+    }
+}
