@@ -454,3 +454,86 @@ async fn the_flights_seat_counter_matches_its_seats_after_concurrent_bookings_ca
         "paid seats stay taken"
     );
 }
+
+#[tokio::test]
+async fn forty_customers_booking_and_paying_at_once_all_get_their_seat_and_one_charge() {
+    let app = spawn_app_with(|_| {}).await;
+    let catalog = app.catalog().await;
+    // Forty seats: rows 1-10 of "AB CD".
+    let airplane = app
+        .created(
+            app.post(
+                "/api/v1/airplanes",
+                Some(&catalog.admin),
+                &serde_json::json!({"model": "Test 40", "rows": 10, "seat_letters": "AB CD", "business_rows": 1}),
+            )
+            .await,
+        )
+        .await;
+    let mut body = crate::helpers::flight_body(
+        &catalog,
+        "AI350",
+        crate::helpers::days_ahead(10) + chrono::Duration::hours(6),
+        100_000,
+    );
+    body["airplane_id"] = airplane["id"].clone();
+    let flight = app.create_flight(&catalog, body).await["id"]
+        .as_i64()
+        .expect("id");
+    let seats: Vec<String> = (1..=10)
+        .flat_map(|row| ['A', 'B', 'C', 'D'].map(|letter| format!("{row}{letter}")))
+        .collect();
+    let tokens = tokens(&app, seats.len()).await;
+    let groups_before = app.db.batch_groups_committed();
+    let app = Arc::new(app);
+
+    // Each customer books a seat of their own, then pays for it at once.
+    let barrier = Arc::new(Barrier::new(seats.len()));
+    let mut tasks = Vec::new();
+    for (seat, token) in seats.iter().cloned().zip(tokens.clone()) {
+        let (app, barrier) = (app.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let (status, booking) =
+                status_and_json(app.book(&token, flight, &[seat.as_str()]).await).await;
+            assert_eq!(status, 201, "booking {seat}: {booking}");
+            let (status, paid) = status_and_json(
+                app.pay(&token, &booking, &format!("pay-{seat}"), "pm_card_ok")
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 201, "payment for {seat}: {paid}");
+            (token, booking)
+        }));
+    }
+    let mut paid = Vec::new();
+    for task in tasks {
+        paid.push(task.await.expect("task"));
+    }
+
+    assert_eq!(
+        app.sandbox_ledger().await,
+        (seats.len(), 0),
+        "one charge each"
+    );
+    let mut booked = HashSet::new();
+    for (token, booking) in &paid {
+        let id = booking["id"].as_i64().expect("id");
+        let stored = app.booking(token, id).await;
+        assert_eq!(stored["status"], "confirmed", "{stored}");
+        let seat = stored["seats"][0]["seat"]
+            .as_str()
+            .expect("seat")
+            .to_string();
+        assert!(booked.insert(seat.clone()), "seat {seat} sold twice");
+    }
+    assert_eq!(booked.len(), seats.len());
+    assert_eq!(app.seats_available(flight).await, 0);
+    assert_summaries_match_the_seats(&app, flight, "after the bookings and payments").await;
+    if crate::helpers::backend() == skybook::config::DatabaseKind::Sqlite {
+        // A booking, an attempt, a charge and a confirmation each: 160 batches. Fewer groups
+        // means some shared a transaction.
+        let groups = app.db.batch_groups_committed() - groups_before;
+        assert!(groups < 4 * seats.len() as u64, "{groups} groups");
+    }
+}
