@@ -12,7 +12,9 @@
 //! step-by-step path, which handles every other case. Queries whose rows the caller needs
 //! (what the transaction wrote, read back) run after every counted statement.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr, Statement, Value, Values};
+use sea_query_binder::SqlxValues;
+use sqlx::SqliteConnection;
 
 #[derive(Default)]
 pub struct Batch {
@@ -79,20 +81,22 @@ impl Batch {
         self
     }
 
-    /// Runs the statements in order: the counted ones as added, then the `rows` queries.
-    pub async fn run<C: ConnectionTrait>(mut self, conn: &C) -> Result<Answers, DbErr> {
+    /// Runs the statements in order on `conn` (SQLite's writer, taken from its pool by the
+    /// group runner, see `batch_group`): the counted ones as added, then the `rows` queries.
+    pub async fn run(mut self, conn: &mut SqliteConnection) -> Result<Answers, DbErr> {
         let entries = self.entries;
         // Without `rows` queries, every row answered is a count.
         let exact = self.rows_sql.is_empty();
         self.sql.push_str(&self.rows_sql);
         self.values.append(&mut self.rows_values);
-        let mut rows = conn
-            .query_all(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                self.sql,
-                self.values,
-            ))
-            .await?;
+        let mut rows: Vec<QueryResult> =
+            sqlx::query_with(&self.sql, SqlxValues(Values(self.values)))
+                .fetch_all(conn)
+                .await
+                .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err)))?
+                .into_iter()
+                .map(QueryResult::from)
+                .collect();
         if rows.len() < entries || (exact && rows.len() != entries) {
             return Err(DbErr::Custom(format!(
                 "a batch of {entries} counted statements answered {} rows",
@@ -114,7 +118,8 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::{Database, SqlErr, TransactionTrait};
+    use sea_orm::SqlErr;
+    use sqlx::{Connection, Executor};
 
     fn sql(text: &str, values: Vec<Value>) -> Statement {
         Statement::from_sql_and_values(DbBackend::Sqlite, text, values)
@@ -122,11 +127,10 @@ mod tests {
 
     #[tokio::test]
     async fn every_statement_reports_its_own_count_and_arguments_go_in_order() {
-        let db = Database::connect("sqlite::memory:").await.unwrap();
-        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
             .await
             .unwrap();
-        let txn = db.begin().await.unwrap();
         let counts = Batch::new()
             .write(sql(
                 "INSERT INTO t (v) VALUES (?), (?), (?)",
@@ -135,24 +139,22 @@ mod tests {
             .write(sql("UPDATE t SET v = v + 10 WHERE v >= ?", vec![2.into()]))
             .write(sql("UPDATE t SET v = 0 WHERE v = ?", vec![99.into()]))
             .count(sql("SELECT SUM(v) FROM t WHERE v > ?", vec![0.into()]))
-            .run(&txn)
+            .run(&mut conn)
             .await
             .unwrap()
             .counts;
-        txn.commit().await.unwrap();
         assert_eq!(counts, vec![3, 2, 0, 1 + 12 + 13]);
     }
 
     #[tokio::test]
     async fn queried_rows_come_after_every_count_and_see_the_batch_s_writes() {
-        let db = Database::connect("sqlite::memory:").await.unwrap();
-        db.execute_unprepared(
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        conn.execute(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
              CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
         )
         .await
         .unwrap();
-        let txn = db.begin().await.unwrap();
         // A query added first still runs last, so it reads what the later writes wrote.
         let answers = Batch::new()
             .rows(sql(
@@ -169,10 +171,9 @@ mod tests {
                 vec![7.into(), "x".into()],
             ))
             .count(sql("SELECT COUNT(*) FROM t", vec![]))
-            .run(&txn)
+            .run(&mut conn)
             .await
             .unwrap();
-        txn.commit().await.unwrap();
         assert_eq!(answers.counts, vec![2, 1, 2]);
         assert_eq!(answers.rows.len(), 2);
         let (id, v): (i64, i64) = (
@@ -186,27 +187,22 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_statement_stops_the_batch_with_its_error() {
-        let db = Database::connect("sqlite::memory:").await.unwrap();
-        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)")
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)")
             .await
             .unwrap();
-        let txn = db.begin().await.unwrap();
         let failed = Batch::new()
             .write(sql("INSERT INTO t (v) VALUES (?)", vec![1.into()]))
             .write(sql("INSERT INTO t (v) VALUES (?)", vec![1.into()]))
             .write(sql("INSERT INTO t (v) VALUES (?)", vec![2.into()]))
-            .run(&txn)
+            .run(&mut conn)
             .await;
         assert!(matches!(
             failed.unwrap_err().sql_err(),
             Some(SqlErr::UniqueConstraintViolation(_))
         ));
         // The statement after the failing one never ran.
-        let rows = txn
-            .query_all(sql("SELECT v FROM t WHERE v = ?", vec![2.into()]))
-            .await
-            .unwrap();
+        let rows = conn.fetch_all("SELECT v FROM t WHERE v = 2").await.unwrap();
         assert!(rows.is_empty());
-        txn.rollback().await.unwrap();
     }
 }

@@ -9,18 +9,23 @@
 //!
 //! So the one-trip batches (see [`super::batch`]) that queue while the writer is busy run
 //! together: one BEGIN, then each batch behind a savepoint of its own, judged by its caller's
-//! check as soon as it has run, kept (RELEASE, sent with the next batch's text) or undone
-//! (ROLLBACK TO), and one COMMIT for the group. A batch learns whether it was kept only once
-//! the COMMIT succeeded; if anything about the group fails, no batch of it was kept and every
-//! caller takes its step-by-step path, as it does for a batch that was undone.
+//! check as soon as it has run, kept (RELEASE) or undone (ROLLBACK TO), and one COMMIT for the
+//! group. BEGIN and each RELEASE go with the next batch's text, so a group of n batches is
+//! n + 1 trips. A batch learns whether it was kept only once the COMMIT succeeded; if anything
+//! about the group fails, no batch of it was kept and every caller takes its step-by-step
+//! path, as it does for a batch that was undone.
+//!
+//! The runner drives the writer connection through sqlx directly (sea-orm's transactions
+//! would add BEGIN as a trip of its own), and keeps it for up to [`GROUPS_PER_TURN`] groups
+//! that follow each other: each return to the pool costs a trip more (sqlx pings it).
 //!
 //! Nothing waits for company: the runner takes whatever is queued when it comes round, so a
-//! lone request costs the same trips as before (BEGIN, its batch, COMMIT).
+//! lone request costs two trips (its batch with BEGIN, then COMMIT).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{Answers, Batch};
@@ -29,6 +34,10 @@ use super::write_lane::LaneStopped;
 /// At most this many batches share a transaction: enough to spread its fixed cost thin,
 /// few enough that the first in a group does not wait long for the last.
 const MAX_GROUP: usize = 32;
+/// Groups that follow each other without a pause keep the writer connection for at most this
+/// many: each return to the pool costs a trip (sqlx pings the connection), and the writer's
+/// other users (step-by-step paths, the email queue) wait for it meanwhile.
+const GROUPS_PER_TURN: usize = 4;
 
 /// Hands batches to the runner on the write lane, see [`BatchGroups::run`].
 pub struct BatchGroups {
@@ -77,7 +86,7 @@ impl BatchGroups {
     /// Starts the runner on the current runtime (the write lane's); it ends once this is
     /// dropped and the queued batches have run. `writer` must be a pool of one connection,
     /// SQLite's writer.
-    pub fn start(writer: DatabaseConnection) -> Self {
+    pub fn start(writer: SqlitePool) -> Self {
         let (queue, entries) = mpsc::unbounded_channel();
         let committed = Arc::new(AtomicU64::new(0));
         tokio::spawn(run_groups(writer, entries, Arc::clone(&committed)));
@@ -112,49 +121,74 @@ impl BatchGroups {
 }
 
 async fn run_groups(
-    writer: DatabaseConnection,
+    writer: SqlitePool,
     mut entries: mpsc::UnboundedReceiver<Entry>,
     committed_groups: Arc<AtomicU64>,
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = entries.recv().await {
         group.push(first);
-        while group.len() < MAX_GROUP {
-            match entries.try_recv() {
-                Ok(entry) => group.push(entry),
-                Err(_) => break,
-            }
-        }
-        let committed = match run_group(&writer, &mut group).await {
-            Ok(()) => {
-                committed_groups.fetch_add(1, Ordering::Relaxed);
-                true
-            }
+        take_queued(&mut group, &mut entries);
+        let mut conn = match writer.acquire().await {
+            Ok(conn) => conn,
             Err(err) => {
-                tracing::warn!(error = %err, batches = group.len(), "a group of batches was not kept; step by step");
-                false
+                tracing::warn!(error = %err, "no writer for a group of batches; step by step");
+                finish(&mut group, false);
+                continue;
             }
         };
-        for entry in group.drain(..) {
-            entry.caller.finish(committed);
+        for turn in 1..=GROUPS_PER_TURN {
+            let committed = match run_group(&mut conn, &mut group).await {
+                Ok(()) => {
+                    committed_groups.fetch_add(1, Ordering::Relaxed);
+                    tracing::trace!(batches = group.len(), "a group of batches committed");
+                    true
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, batches = group.len(), "a group of batches was not kept; step by step");
+                    abandon(&mut conn).await;
+                    false
+                }
+            };
+            finish(&mut group, committed);
+            if turn == GROUPS_PER_TURN {
+                break;
+            }
+            take_queued(&mut group, &mut entries);
+            if group.is_empty() {
+                break;
+            }
+        }
+        // Back to the pool: sqlx pings it there, and the other writers get their turn.
+    }
+}
+
+/// Adds what is queued to `group`, up to its size.
+fn take_queued(group: &mut Vec<Entry>, entries: &mut mpsc::UnboundedReceiver<Entry>) {
+    while group.len() < MAX_GROUP {
+        match entries.try_recv() {
+            Ok(entry) => group.push(entry),
+            Err(_) => break,
         }
     }
 }
 
+fn finish(group: &mut Vec<Entry>, committed: bool) {
+    for entry in group.drain(..) {
+        entry.caller.finish(committed);
+    }
+}
+
 /// Runs one group in one transaction; `Ok` once it committed. The batches are taken out of
-/// the entries as they run; the callers stay, judged, for the caller of this to tell.
-async fn run_group(writer: &DatabaseConnection, group: &mut [Entry]) -> Result<(), DbErr> {
-    let txn = writer.begin().await?;
-    // The RELEASE of a kept batch goes with the next batch's text: no trip of its own.
-    let mut release_previous = false;
+/// the entries as they run; the callers stay, judged, to be told how the group ended.
+async fn run_group(conn: &mut SqliteConnection, group: &mut [Entry]) -> Result<(), sqlx::Error> {
+    // BEGIN goes with the first batch's text, and the RELEASE of a kept batch with the next
+    // one's: neither is a trip of its own. (If BEGIN fails, so does the ROLLBACK TO below,
+    // which has no savepoint to go back to.)
+    let mut prefix = "BEGIN;\nSAVEPOINT batch;\n";
     for entry in group.iter_mut() {
-        let prefix = if release_previous {
-            "RELEASE batch;\nSAVEPOINT batch;\n"
-        } else {
-            "SAVEPOINT batch;\n"
-        };
-        let batch = std::mem::take(&mut entry.batch);
-        let kept = match batch.after(prefix).run(&txn).await {
+        let batch = std::mem::take(&mut entry.batch).after(prefix);
+        let kept = match batch.run(conn).await {
             Ok(answers) => entry.caller.judge(answers),
             Err(err) => {
                 // Most often a constraint its step-by-step path tells apart and answers.
@@ -162,38 +196,52 @@ async fn run_group(writer: &DatabaseConnection, group: &mut [Entry]) -> Result<(
                 false
             }
         };
-        if !kept {
+        prefix = if kept {
+            "RELEASE batch;\nSAVEPOINT batch;\n"
+        } else {
             // Fails only when the transaction itself is gone: then nothing of the group is
             // kept, and the error says so.
-            txn.execute_unprepared("ROLLBACK TO batch; RELEASE batch")
+            sqlx::query("ROLLBACK TO batch; RELEASE batch")
+                .execute(&mut *conn)
                 .await?;
-        }
-        release_previous = kept;
+            "SAVEPOINT batch;\n"
+        };
     }
     // COMMIT ends every savepoint still open.
-    txn.commit().await
+    sqlx::query("COMMIT").execute(conn).await?;
+    Ok(())
+}
+
+/// Ends whatever is left of a failed group's transaction (an error: there is none).
+async fn abandon(conn: &mut SqliteConnection) {
+    let _ = sqlx::query("ROLLBACK").execute(conn).await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use sea_orm::{DbBackend, Statement, Value};
+    use sqlx::sqlite::SqlitePoolOptions;
+    use sqlx::Row;
     use std::sync::Arc;
 
     fn sql(text: &str, values: Vec<Value>) -> Statement {
         Statement::from_sql_and_values(DbBackend::Sqlite, text, values)
     }
 
-    async fn database(dir: &tempfile::TempDir) -> DatabaseConnection {
+    async fn database(dir: &tempfile::TempDir) -> SqlitePool {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
         // One connection, as the writer is: a test holds it to make batches queue.
-        let mut options = sea_orm::ConnectOptions::new(url);
-        options.max_connections(1).sqlx_logging(false);
-        let db = sea_orm::Database::connect(options).await.unwrap();
-        db.execute_unprepared(
+        let db = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
             "PRAGMA journal_mode = WAL;
              CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL UNIQUE)",
         )
+        .execute(&db)
         .await
         .unwrap();
         db
@@ -208,12 +256,13 @@ mod tests {
         (answers.counts == [1]).then_some(())
     }
 
-    async fn values(db: &DatabaseConnection) -> Vec<i64> {
-        db.query_all(sql("SELECT v FROM t ORDER BY v", vec![]))
+    async fn values(db: &SqlitePool) -> Vec<i64> {
+        sqlx::query("SELECT v FROM t ORDER BY v")
+            .fetch_all(db)
             .await
             .unwrap()
             .iter()
-            .map(|row| row.try_get_by_index(0).unwrap())
+            .map(|row| row.get(0))
             .collect()
     }
 

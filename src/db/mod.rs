@@ -227,11 +227,11 @@ async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database>
         })
         .await?
         .with_context(|| format!("cannot open SQLite database {url}"))?;
-    let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
     let for_groups = writer.clone();
     let batch_groups = lane
         .run(async move { BatchGroups::start(for_groups) })
         .await?;
+    let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
     // The readers are all opened here, and kept: one opened later by work on the write lane
     // would inherit the lane's CPU, and reads are meant to use every CPU.
     let readers = pool_options::<sqlx::Sqlite>(max_readers)
