@@ -22,6 +22,7 @@
 //! Nothing waits for company: the runner takes whatever is queued when it comes round, so a
 //! lone request costs two trips (its batch with BEGIN, then COMMIT).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -189,7 +190,11 @@ async fn run_group(conn: &mut SqliteConnection, group: &mut [Entry]) -> Result<(
     for entry in group.iter_mut() {
         let batch = std::mem::take(&mut entry.batch).after(prefix);
         let kept = match batch.run(conn).await {
-            Ok(answers) => entry.caller.judge(answers),
+            // A check that panics would end the runner, and with it every later batch: it
+            // counts as a refusal instead (the panic is still reported by the hook).
+            Ok(answers) => {
+                catch_unwind(AssertUnwindSafe(|| entry.caller.judge(answers))).unwrap_or(false)
+            }
             Err(err) => {
                 // Most often a constraint its step-by-step path tells apart and answers.
                 tracing::debug!(error = %err, "a batch failed; step by step");
@@ -325,6 +330,32 @@ mod tests {
         assert_eq!(failed.await.unwrap().unwrap(), None);
         assert_eq!(last.await.unwrap().unwrap(), Some(()));
         assert_eq!(values(&db).await, vec![1, 6]);
+    }
+
+    #[tokio::test]
+    async fn a_check_that_panics_undoes_its_batch_and_the_runner_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir).await;
+        let groups = Arc::new(BatchGroups::start(db.clone()));
+        let holding = db.begin().await.unwrap();
+        let kept = {
+            let groups = Arc::clone(&groups);
+            tokio::spawn(async move { groups.run(insert(1), one_row).await })
+        };
+        let panicking = {
+            let groups = Arc::clone(&groups);
+            tokio::spawn(async move {
+                groups
+                    .run(insert(2), |_| -> Option<()> { panic!("a check's bug") })
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        holding.commit().await.unwrap();
+        assert_eq!(kept.await.unwrap().unwrap(), Some(()));
+        assert_eq!(panicking.await.unwrap().unwrap(), None);
+        assert_eq!(groups.run(insert(3), one_row).await.unwrap(), Some(()));
+        assert_eq!(values(&db).await, vec![1, 3]);
     }
 
     #[tokio::test]
