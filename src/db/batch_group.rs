@@ -229,6 +229,7 @@ mod tests {
     use sqlx::sqlite::SqlitePoolOptions;
     use sqlx::Row;
     use std::sync::Arc;
+    use tokio::task::JoinHandle;
 
     fn sql(text: &str, values: Vec<Value>) -> Statement {
         Statement::from_sql_and_values(DbBackend::Sqlite, text, values)
@@ -271,117 +272,137 @@ mod tests {
             .collect()
     }
 
+    /// A runner on a one-connection pool, as the writer is.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        db: SqlitePool,
+        groups: Arc<BatchGroups>,
+    }
+
+    impl Fixture {
+        async fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let db = database(&dir).await;
+            let groups = Arc::new(BatchGroups::start(db.clone()));
+            Self {
+                _dir: dir,
+                db,
+                groups,
+            }
+        }
+
+        /// Runs `batch` from a task of its own.
+        fn spawn<T, F>(&self, batch: Batch, check: F) -> JoinHandle<Option<T>>
+        where
+            T: Send + 'static,
+            F: FnOnce(Answers) -> Option<T> + Send + 'static,
+        {
+            let groups = Arc::clone(&self.groups);
+            tokio::spawn(async move { groups.run(batch, check).await.unwrap() })
+        }
+
+        /// Holds the writer while `queue` hands over its batches, so that they all queue
+        /// behind it, then lets them run.
+        async fn queued<R>(&self, queue: impl FnOnce() -> R) -> R {
+            let holding = self.db.begin().await.unwrap();
+            let queued = queue();
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            holding.commit().await.unwrap();
+            queued
+        }
+    }
+
     #[tokio::test]
     async fn batches_queued_while_the_writer_is_busy_share_one_transaction() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir).await;
-        let groups = Arc::new(BatchGroups::start(db.clone()));
-        // Hold the writer (a pool of one) so that every batch queues behind it.
-        let holding = db.begin().await.unwrap();
-        let waiting: Vec<_> = (1..=20)
-            .map(|v| {
-                let groups = Arc::clone(&groups);
-                tokio::spawn(async move { groups.run(insert(v), one_row).await })
-            })
-            .collect();
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        holding.commit().await.unwrap();
+        let fx = Fixture::new().await;
+        let waiting: Vec<_> = fx
+            .queued(|| (1..=20).map(|v| fx.spawn(insert(v), one_row)).collect())
+            .await;
         for caller in waiting {
-            assert_eq!(caller.await.unwrap().unwrap(), Some(()));
+            assert_eq!(caller.await.unwrap(), Some(()));
         }
-        assert_eq!(values(&db).await, (1..=20).collect::<Vec<_>>());
+        assert_eq!(values(&fx.db).await, (1..=20).collect::<Vec<_>>());
         // The first batch may have been taken alone before the others queued.
-        let committed = groups.groups_committed();
+        let committed = fx.groups.groups_committed();
         assert!((1..=2).contains(&committed), "{committed} groups");
     }
 
     #[tokio::test]
     async fn a_refused_or_failed_batch_is_undone_and_its_neighbours_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir).await;
-        let groups = Arc::new(BatchGroups::start(db.clone()));
-        let holding = db.begin().await.unwrap();
+        let fx = Fixture::new().await;
         let run = |batch: Batch, keep: bool| {
-            let groups = Arc::clone(&groups);
-            tokio::spawn(async move {
-                groups
-                    .run(batch, move |answers| one_row(answers).filter(|_| keep))
-                    .await
-            })
+            fx.spawn(batch, move |answers| one_row(answers).filter(|_| keep))
         };
-        let first = run(insert(1), true);
-        // Two writes, refused by its check after both ran: neither stays.
-        let refused = run(
-            insert(2).write(sql("INSERT INTO t (v) VALUES (?)", vec![3.into()])),
-            true,
-        );
-        let judged_no = run(insert(4), false);
-        // Its second statement breaks the unique rule: its first one goes too.
-        let failed = run(
-            insert(5).write(sql("INSERT INTO t (v) VALUES (?)", vec![1.into()])),
-            true,
-        );
-        let last = run(insert(6), true);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        holding.commit().await.unwrap();
-        assert_eq!(first.await.unwrap().unwrap(), Some(()));
-        assert_eq!(refused.await.unwrap().unwrap(), None);
-        assert_eq!(judged_no.await.unwrap().unwrap(), None);
-        assert_eq!(failed.await.unwrap().unwrap(), None);
-        assert_eq!(last.await.unwrap().unwrap(), Some(()));
-        assert_eq!(values(&db).await, vec![1, 6]);
+        let [first, refused, judged_no, failed, last] = fx
+            .queued(|| {
+                [
+                    run(insert(1), true),
+                    // Two writes, refused by its check after both ran: neither stays.
+                    run(
+                        insert(2).write(sql("INSERT INTO t (v) VALUES (?)", vec![3.into()])),
+                        true,
+                    ),
+                    run(insert(4), false),
+                    // Its second statement breaks the unique rule: its first one goes too.
+                    run(
+                        insert(5).write(sql("INSERT INTO t (v) VALUES (?)", vec![1.into()])),
+                        true,
+                    ),
+                    run(insert(6), true),
+                ]
+            })
+            .await;
+        assert_eq!(first.await.unwrap(), Some(()));
+        assert_eq!(refused.await.unwrap(), None);
+        assert_eq!(judged_no.await.unwrap(), None);
+        assert_eq!(failed.await.unwrap(), None);
+        assert_eq!(last.await.unwrap(), Some(()));
+        assert_eq!(values(&fx.db).await, vec![1, 6]);
     }
 
     #[tokio::test]
     async fn a_check_that_panics_undoes_its_batch_and_the_runner_goes_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir).await;
-        let groups = Arc::new(BatchGroups::start(db.clone()));
-        let holding = db.begin().await.unwrap();
-        let kept = {
-            let groups = Arc::clone(&groups);
-            tokio::spawn(async move { groups.run(insert(1), one_row).await })
-        };
-        let panicking = {
-            let groups = Arc::clone(&groups);
-            tokio::spawn(async move {
-                groups
-                    .run(insert(2), |_| -> Option<()> { panic!("a check's bug") })
-                    .await
+        let fx = Fixture::new().await;
+        let (kept, panicking) = fx
+            .queued(|| {
+                (
+                    fx.spawn(insert(1), one_row),
+                    fx.spawn(insert(2), |_| -> Option<()> { panic!("a check's bug") }),
+                )
             })
-        };
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        holding.commit().await.unwrap();
-        assert_eq!(kept.await.unwrap().unwrap(), Some(()));
-        assert_eq!(panicking.await.unwrap().unwrap(), None);
-        assert_eq!(groups.run(insert(3), one_row).await.unwrap(), Some(()));
-        assert_eq!(values(&db).await, vec![1, 3]);
+            .await;
+        assert_eq!(kept.await.unwrap(), Some(()));
+        assert_eq!(panicking.await.unwrap(), None);
+        assert_eq!(fx.spawn(insert(3), one_row).await.unwrap(), Some(()));
+        assert_eq!(values(&fx.db).await, vec![1, 3]);
     }
 
     #[tokio::test]
     async fn a_group_that_loses_its_transaction_keeps_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir).await;
-        let groups = Arc::new(BatchGroups::start(db.clone()));
-        let holding = db.begin().await.unwrap();
-        let run = |batch: Batch| {
-            let groups = Arc::clone(&groups);
-            tokio::spawn(async move { groups.run(batch, |_| Some(())).await })
-        };
-        let before = run(insert(1));
-        // Ends the group's transaction and then fails: the savepoint to go back to is gone.
-        let breaking = run(Batch::new()
-            .write(sql("ROLLBACK", vec![]))
-            .write(sql("INSERT INTO missing (v) VALUES (1)", vec![])));
-        let after = run(insert(2));
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        holding.commit().await.unwrap();
-        assert_eq!(before.await.unwrap().unwrap(), None);
-        assert_eq!(breaking.await.unwrap().unwrap(), None);
-        assert_eq!(after.await.unwrap().unwrap(), None);
-        assert!(values(&db).await.is_empty());
+        let fx = Fixture::new().await;
+        let keep_all = |_| Some(());
+        let [before, breaking, after] = fx
+            .queued(|| {
+                [
+                    fx.spawn(insert(1), keep_all),
+                    // Ends the group's transaction, then fails: the savepoint to go back to
+                    // is gone.
+                    fx.spawn(
+                        Batch::new()
+                            .write(sql("ROLLBACK", vec![]))
+                            .write(sql("INSERT INTO missing (v) VALUES (1)", vec![])),
+                        keep_all,
+                    ),
+                    fx.spawn(insert(2), keep_all),
+                ]
+            })
+            .await;
+        assert_eq!(before.await.unwrap(), None);
+        assert_eq!(breaking.await.unwrap(), None);
+        assert_eq!(after.await.unwrap(), None);
+        assert!(values(&fx.db).await.is_empty());
         // The runner goes on with the next group.
-        assert_eq!(groups.run(insert(3), one_row).await.unwrap(), Some(()));
-        assert_eq!(values(&db).await, vec![3]);
+        assert_eq!(fx.spawn(insert(3), one_row).await.unwrap(), Some(()));
+        assert_eq!(values(&fx.db).await, vec![3]);
     }
 }
