@@ -78,6 +78,12 @@ impl From<crate::db::write_lane::LaneStopped> for AppError {
     }
 }
 
+impl From<crate::db::batch_group::BatchFailed> for AppError {
+    fn from(failed: crate::db::batch_group::BatchFailed) -> Self {
+        AppError::Unexpected(failed.into())
+    }
+}
+
 impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, message)])

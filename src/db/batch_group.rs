@@ -43,7 +43,25 @@ const GROUPS_PER_TURN: usize = 4;
 /// Hands batches to the runner on the write lane, see [`BatchGroups::run`].
 pub struct BatchGroups {
     queue: mpsc::UnboundedSender<Entry>,
-    committed: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    groups_committed: AtomicU64,
+    batches_kept: AtomicU64,
+}
+
+/// Why [`BatchGroups::run`] has no answer for a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchFailed {
+    #[error(transparent)]
+    Stopped(#[from] LaneStopped),
+    /// The group's COMMIT failed after the batch had been judged fit to keep. SQLite may have
+    /// written the group all the same (an I/O error can strike after the commit reached the
+    /// WAL), so the caller must not do the work again another way.
+    #[error("the commit of a group of batches failed; whether it was written is unknown: {0}")]
+    Unknown(String),
 }
 
 struct Entry {
@@ -51,18 +69,31 @@ struct Entry {
     caller: Box<dyn Waiting>,
 }
 
+/// How a group ended.
+enum Ending {
+    /// COMMIT succeeded: the kept batches are written.
+    Committed,
+    /// Nothing of the group was written.
+    RolledBack,
+    /// COMMIT failed (see [`BatchFailed::Unknown`]), with the error's text for the kept
+    /// batches' callers.
+    Unknown(String),
+}
+
 /// A caller waiting for its batch, with the check that judges it.
 trait Waiting: Send {
     /// Judges what the batch answered; true keeps its writes.
     fn judge(&mut self, answers: Answers) -> bool;
-    /// Tells the caller how its group ended: `true` once its COMMIT succeeded.
-    fn finish(self: Box<Self>, committed: bool);
+    /// Whether the check kept the batch.
+    fn kept(&self) -> bool;
+    /// Tells the caller how its group ended.
+    fn finish(self: Box<Self>, ending: &Ending);
 }
 
 struct Caller<T, F> {
     check: Option<F>,
     kept: Option<T>,
-    reply: oneshot::Sender<Option<T>>,
+    reply: oneshot::Sender<Result<Option<T>, BatchFailed>>,
 }
 
 impl<T, F> Waiting for Caller<T, F>
@@ -75,11 +106,21 @@ where
         self.kept.is_some()
     }
 
-    fn finish(self: Box<Self>, committed: bool) {
-        let kept = if committed { self.kept } else { None };
+    fn kept(&self) -> bool {
+        self.kept.is_some()
+    }
+
+    fn finish(self: Box<Self>, ending: &Ending) {
+        let answer = match ending {
+            Ending::Committed => Ok(self.kept),
+            Ending::RolledBack => Ok(None),
+            // A batch undone before the COMMIT is not in the group, whatever became of it.
+            Ending::Unknown(_) if self.kept.is_none() => Ok(None),
+            Ending::Unknown(error) => Err(BatchFailed::Unknown(error.clone())),
+        };
         // A caller that stopped waiting loses nothing it was promised: its batch is written
         // or not, as for any request cut short after the write.
-        let _ = self.reply.send(kept);
+        let _ = self.reply.send(answer);
     }
 }
 
@@ -89,21 +130,25 @@ impl BatchGroups {
     /// SQLite's writer.
     pub fn start(writer: SqlitePool) -> Self {
         let (queue, entries) = mpsc::unbounded_channel();
-        let committed = Arc::new(AtomicU64::new(0));
-        tokio::spawn(run_groups(writer, entries, Arc::clone(&committed)));
-        Self { queue, committed }
+        let counts = Arc::new(Counts::default());
+        tokio::spawn(run_groups(writer, entries, Arc::clone(&counts)));
+        Self { queue, counts }
     }
 
     /// How many groups have committed so far.
     pub fn groups_committed(&self) -> u64 {
-        self.committed.load(Ordering::Relaxed)
+        self.counts.groups_committed.load(Ordering::Relaxed)
+    }
+
+    /// How many batches committed groups have kept so far.
+    pub fn batches_kept(&self) -> u64 {
+        self.counts.batches_kept.load(Ordering::Relaxed)
     }
 
     /// Runs `batch` in the next group and gives what `check` made of its answers, once the
     /// group committed; `None` when `check` refused them, a statement failed or the group did
-    /// not commit. In every `None` case nothing of the batch was kept. An error: the runner
-    /// is gone (the database is closing).
-    pub async fn run<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, LaneStopped>
+    /// not commit. In every `None` case nothing of the batch was kept.
+    pub async fn run<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, BatchFailed>
     where
         T: Send + 'static,
         F: FnOnce(Answers) -> Option<T> + Send + 'static,
@@ -117,14 +162,14 @@ impl BatchGroups {
         self.queue
             .send(Entry { batch, caller })
             .map_err(|_| LaneStopped)?;
-        answer.await.map_err(|_| LaneStopped)
+        answer.await.map_err(|_| LaneStopped)?
     }
 }
 
 async fn run_groups(
     writer: SqlitePool,
     mut entries: mpsc::UnboundedReceiver<Entry>,
-    committed_groups: Arc<AtomicU64>,
+    counts: Arc<Counts>,
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = entries.recv().await {
@@ -134,24 +179,32 @@ async fn run_groups(
             Ok(conn) => conn,
             Err(err) => {
                 tracing::warn!(error = %err, "no writer for a group of batches; step by step");
-                finish(&mut group, false);
+                finish(&mut group, &Ending::RolledBack);
                 continue;
             }
         };
         for turn in 1..=GROUPS_PER_TURN {
-            let committed = match run_group(&mut conn, &mut group).await {
-                Ok(()) => {
-                    committed_groups.fetch_add(1, Ordering::Relaxed);
-                    tracing::trace!(batches = group.len(), "a group of batches committed");
+            let ending = run_group(&mut conn, &mut group).await;
+            let clean = match &ending {
+                Ending::Committed => {
+                    let kept = group.iter().filter(|entry| entry.caller.kept()).count();
+                    counts.groups_committed.fetch_add(1, Ordering::Relaxed);
+                    counts
+                        .batches_kept
+                        .fetch_add(kept as u64, Ordering::Relaxed);
+                    tracing::trace!(batches = group.len(), kept, "a group of batches committed");
                     true
                 }
-                Err(err) => {
-                    tracing::warn!(error = %err, batches = group.len(), "a group of batches was not kept; step by step");
-                    abandon(&mut conn).await;
-                    false
-                }
+                Ending::RolledBack | Ending::Unknown(_) => abandon(&mut conn).await,
             };
-            finish(&mut group, committed);
+            finish(&mut group, &ending);
+            if !clean {
+                // Still inside a transaction that will not end: closed, not reused (SQLite
+                // rolls it back), and the pool opens a new writer.
+                tracing::error!("the writer connection is stuck in a transaction; closing it");
+                conn.close_on_drop();
+                break;
+            }
             if turn == GROUPS_PER_TURN {
                 break;
             }
@@ -174,19 +227,20 @@ fn take_queued(group: &mut Vec<Entry>, entries: &mut mpsc::UnboundedReceiver<Ent
     }
 }
 
-fn finish(group: &mut Vec<Entry>, committed: bool) {
+fn finish(group: &mut Vec<Entry>, ending: &Ending) {
     for entry in group.drain(..) {
-        entry.caller.finish(committed);
+        entry.caller.finish(ending);
     }
 }
 
-/// Runs one group in one transaction; `Ok` once it committed. The batches are taken out of
-/// the entries as they run; the callers stay, judged, to be told how the group ended.
-async fn run_group(conn: &mut SqliteConnection, group: &mut [Entry]) -> Result<(), sqlx::Error> {
+/// Runs one group in one transaction. The batches are taken out of the entries as they run;
+/// the callers stay, judged, to be told how the group ended.
+async fn run_group(conn: &mut SqliteConnection, group: &mut [Entry]) -> Ending {
     // BEGIN goes with the first batch's text, and the RELEASE of a kept batch with the next
-    // one's: neither is a trip of its own. (If BEGIN fails, so does the ROLLBACK TO below,
-    // which has no savepoint to go back to.)
-    let mut prefix = "BEGIN;\nSAVEPOINT batch;\n";
+    // one's: neither is a trip of its own. IMMEDIATE takes the write lock at once, so no
+    // statement of the group can wait on it later. (If BEGIN fails, so does the ROLLBACK TO
+    // below, which has no savepoint to go back to.)
+    let mut prefix = "BEGIN IMMEDIATE;\nSAVEPOINT batch;\n";
     for entry in group.iter_mut() {
         let batch = std::mem::take(&mut entry.batch).after(prefix);
         let kept = match batch.run(conn).await {
@@ -205,21 +259,36 @@ async fn run_group(conn: &mut SqliteConnection, group: &mut [Entry]) -> Result<(
             "RELEASE batch;\nSAVEPOINT batch;\n"
         } else {
             // Fails only when the transaction itself is gone: then nothing of the group is
-            // kept, and the error says so.
-            sqlx::query("ROLLBACK TO batch; RELEASE batch")
+            // kept.
+            let undone = sqlx::query("ROLLBACK TO batch; RELEASE batch")
                 .execute(&mut *conn)
-                .await?;
+                .await;
+            if let Err(err) = undone {
+                tracing::warn!(error = %err, batches = group.len(), "a group of batches lost its transaction; step by step");
+                return Ending::RolledBack;
+            }
             "SAVEPOINT batch;\n"
         };
     }
     // COMMIT ends every savepoint still open.
-    sqlx::query("COMMIT").execute(conn).await?;
-    Ok(())
+    match sqlx::query("COMMIT").execute(conn).await {
+        Ok(_) => Ending::Committed,
+        Err(err) => {
+            tracing::error!(error = %err, batches = group.len(), "the COMMIT of a group of batches failed");
+            Ending::Unknown(err.to_string())
+        }
+    }
 }
 
-/// Ends whatever is left of a failed group's transaction (an error: there is none).
-async fn abandon(conn: &mut SqliteConnection) {
-    let _ = sqlx::query("ROLLBACK").execute(conn).await;
+/// Ends whatever is left of a failed group's transaction; `false` when the connection is still
+/// inside one and must not be used again.
+async fn abandon(conn: &mut SqliteConnection) -> bool {
+    if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok() {
+        return true;
+    }
+    // No transaction was left to roll back, which a BEGIN shows, or the connection is stuck.
+    sqlx::query("BEGIN").execute(&mut *conn).await.is_ok()
+        && sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok()
 }
 
 #[cfg(test)]
@@ -245,7 +314,9 @@ mod tests {
             .unwrap();
         sqlx::raw_sql(
             "PRAGMA journal_mode = WAL;
-             CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL UNIQUE)",
+             CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL UNIQUE);
+             CREATE TABLE child (id INTEGER PRIMARY KEY,
+               parent INTEGER REFERENCES t (id) DEFERRABLE INITIALLY DEFERRED)",
         )
         .execute(&db)
         .await
@@ -297,8 +368,21 @@ mod tests {
             T: Send + 'static,
             F: FnOnce(Answers) -> Option<T> + Send + 'static,
         {
+            let run = self.spawn_fallible(batch, check);
+            tokio::spawn(async move { run.await.unwrap().unwrap() })
+        }
+
+        fn spawn_fallible<T, F>(
+            &self,
+            batch: Batch,
+            check: F,
+        ) -> JoinHandle<Result<Option<T>, BatchFailed>>
+        where
+            T: Send + 'static,
+            F: FnOnce(Answers) -> Option<T> + Send + 'static,
+        {
             let groups = Arc::clone(&self.groups);
-            tokio::spawn(async move { groups.run(batch, check).await.unwrap() })
+            tokio::spawn(async move { groups.run(batch, check).await })
         }
 
         /// Holds the writer while `queue` hands over its batches, so that they all queue
@@ -316,15 +400,17 @@ mod tests {
     async fn batches_queued_while_the_writer_is_busy_share_one_transaction() {
         let fx = Fixture::new().await;
         let waiting: Vec<_> = fx
-            .queued(|| (1..=20).map(|v| fx.spawn(insert(v), one_row)).collect())
+            .queued(|| (1..=40).map(|v| fx.spawn(insert(v), one_row)).collect())
             .await;
         for caller in waiting {
             assert_eq!(caller.await.unwrap(), Some(()));
         }
-        assert_eq!(values(&fx.db).await, (1..=20).collect::<Vec<_>>());
-        // The first batch may have been taken alone before the others queued.
+        assert_eq!(values(&fx.db).await, (1..=40).collect::<Vec<_>>());
+        // 32 to a group, one after another on the same connection; the first batch may have
+        // been taken alone before the others queued.
         let committed = fx.groups.groups_committed();
-        assert!((1..=2).contains(&committed), "{committed} groups");
+        assert!((2..=3).contains(&committed), "{committed} groups");
+        assert_eq!(fx.groups.batches_kept(), 40);
     }
 
     #[tokio::test]
@@ -333,9 +419,14 @@ mod tests {
         let run = |batch: Batch, keep: bool| {
             fx.spawn(batch, move |answers| one_row(answers).filter(|_| keep))
         };
-        let [first, refused, judged_no, failed, last] = fx
+        let [failed_first, first, refused, judged_no, failed, last] = fx
             .queued(|| {
                 [
+                    // The batch whose text carries the group's BEGIN fails.
+                    run(
+                        Batch::new().write(sql("INSERT INTO missing (v) VALUES (1)", vec![])),
+                        true,
+                    ),
                     run(insert(1), true),
                     // Two writes, refused by its check after both ran: neither stays.
                     run(
@@ -352,12 +443,49 @@ mod tests {
                 ]
             })
             .await;
+        assert_eq!(failed_first.await.unwrap(), None);
         assert_eq!(first.await.unwrap(), Some(()));
         assert_eq!(refused.await.unwrap(), None);
         assert_eq!(judged_no.await.unwrap(), None);
         assert_eq!(failed.await.unwrap(), None);
         assert_eq!(last.await.unwrap(), Some(()));
         assert_eq!(values(&fx.db).await, vec![1, 6]);
+        assert_eq!(fx.groups.batches_kept(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_leaves_the_kept_batches_unknown_and_writes_nothing() {
+        let fx = Fixture::new().await;
+        let keep_all = |_| Some(());
+        let [kept, orphan, refused] = fx
+            .queued(|| {
+                [
+                    fx.spawn_fallible(insert(1), keep_all),
+                    // Its parent does not exist: checked only at COMMIT, which fails.
+                    fx.spawn_fallible(
+                        Batch::new().write(sql(
+                            "INSERT INTO child (parent) VALUES (?)",
+                            vec![999.into()],
+                        )),
+                        keep_all,
+                    ),
+                    fx.spawn_fallible(insert(2), |_| None::<()>),
+                ]
+            })
+            .await;
+        for unknown in [kept, orphan] {
+            assert!(matches!(
+                unknown.await.unwrap(),
+                Err(BatchFailed::Unknown(_))
+            ));
+        }
+        // Undone before the COMMIT: not in the group whatever became of it.
+        assert!(matches!(refused.await.unwrap(), Ok(None)));
+        assert!(values(&fx.db).await.is_empty());
+        assert_eq!(fx.groups.groups_committed(), 0);
+        // The transaction the failed COMMIT left open was rolled back: the runner goes on.
+        assert_eq!(fx.spawn(insert(3), one_row).await.unwrap(), Some(()));
+        assert_eq!(values(&fx.db).await, vec![3]);
     }
 
     #[tokio::test]

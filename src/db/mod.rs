@@ -22,7 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::config::{DatabaseKind, Settings};
 use batch::{Answers, Batch};
-use batch_group::BatchGroups;
+use batch_group::{BatchFailed, BatchGroups};
 use wal_sync::WalSync;
 use write_lane::{LaneStopped, WriteLane};
 
@@ -141,8 +141,9 @@ impl Database {
     /// other batches queued meanwhile (see [`batch_group`]), and gives what `check` made of its
     /// answers once that transaction committed. `None`: nothing of the batch was kept (`check`
     /// refused it, a statement failed, the group did not commit, or the database is not
-    /// SQLite); the caller then takes its step-by-step path.
-    pub async fn run_batch<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, LaneStopped>
+    /// SQLite); the caller then takes its step-by-step path. An error: the lane stopped, or
+    /// the group's COMMIT failed after `check` kept the batch (see [`BatchFailed::Unknown`]).
+    pub async fn run_batch<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, BatchFailed>
     where
         T: Send + 'static,
         F: FnOnce(Answers) -> Option<T> + Send + 'static,
@@ -158,6 +159,13 @@ impl Database {
         self.batch_groups
             .as_ref()
             .map_or(0, |groups| groups.groups_committed())
+    }
+
+    /// How many batches committed groups have kept (SQLite; always 0 elsewhere).
+    pub fn batches_kept(&self) -> u64 {
+        self.batch_groups
+            .as_ref()
+            .map_or(0, |groups| groups.batches_kept())
     }
 
     /// Answers whether the database responds (readiness).

@@ -1,9 +1,10 @@
 //! SQLite's one-trip forms of two transactions (see `db::batch`): the booking's, and the
 //! start of a payment attempt. Each is built where the request runs, before it queues for the
-//! write lane, and goes to the writer as one batch between BEGIN and COMMIT; its counts are
-//! checked before COMMIT. Anything unusual (a seat lost to a concurrent booking, a pending
-//! cap reached, a key already used, a payment lock taken) rolls back, and the caller takes its
-//! step-by-step path, which tells each case apart and answers it.
+//! write lane, and goes to the writer as one batch, in a group with the other batches queued
+//! there (see `db::batch_group`); its counts are checked as soon as it has run. Anything
+//! unusual (a seat lost to a concurrent booking, a pending cap reached, a key already used, a
+//! payment lock taken) undoes the batch, and the caller takes its step-by-step path, which
+//! tells each case apart and answers it.
 
 use chrono::NaiveDateTime;
 use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr};
