@@ -414,6 +414,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn another_writer_gets_the_connection_while_batches_keep_coming() {
+        let fx = Fixture::new().await;
+        let waiting: Vec<_> = fx
+            .queued(|| (1..=200).map(|v| fx.spawn(insert(v), one_row)).collect())
+            .await;
+        // Queued behind the runner, which has far more than a turn's groups to run.
+        let other = fx.db.acquire().await.unwrap();
+        let kept = fx.groups.batches_kept();
+        assert!(
+            (MAX_GROUP as u64..200).contains(&kept),
+            "the other writer waited for {kept} batches"
+        );
+        drop(other);
+        for caller in waiting {
+            assert_eq!(caller.await.unwrap(), Some(()));
+        }
+        assert_eq!(fx.groups.batches_kept(), 200);
+    }
+
+    #[tokio::test]
     async fn a_refused_or_failed_batch_is_undone_and_its_neighbours_kept() {
         let fx = Fixture::new().await;
         let run = |batch: Batch, keep: bool| {
