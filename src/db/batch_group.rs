@@ -11,9 +11,10 @@
 //! together: one BEGIN, then each batch behind a savepoint of its own, judged by its caller's
 //! check as soon as it has run, kept (RELEASE) or undone (ROLLBACK TO), and one COMMIT for the
 //! group. BEGIN and each RELEASE go with the next batch's text, so a group of n batches is
-//! n + 1 trips. A batch learns whether it was kept only once the COMMIT succeeded; if anything
-//! about the group fails, no batch of it was kept and every caller takes its step-by-step
-//! path, as it does for a batch that was undone.
+//! n + 1 trips. A batch learns whether it was kept only once the COMMIT succeeded. If the group
+//! loses its transaction before that, no batch of it was kept and every caller takes its
+//! step-by-step path, as it does for a batch that was undone; if the COMMIT itself fails, the
+//! callers of its kept batches get an error instead ([`BatchFailed::Unknown`]).
 //!
 //! The runner drives the writer connection through sqlx directly (sea-orm's transactions
 //! would add BEGIN as a trip of its own), and keeps it for up to [`GROUPS_PER_TURN`] groups
@@ -146,8 +147,9 @@ impl BatchGroups {
     }
 
     /// Runs `batch` in the next group and gives what `check` made of its answers, once the
-    /// group committed; `None` when `check` refused them, a statement failed or the group did
-    /// not commit. In every `None` case nothing of the batch was kept.
+    /// group committed; `None` when `check` refused them, a statement failed or the group lost
+    /// its transaction. In every `None` case nothing of the batch was kept. An error: the
+    /// runner is gone, or the COMMIT failed after `check` kept the batch.
     pub async fn run<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, BatchFailed>
     where
         T: Send + 'static,

@@ -77,9 +77,7 @@ impl SandboxProvider {
             .await
             .map_err(failed)
     }
-}
 
-impl SandboxProvider {
     /// The charge's row written in the next group of batches on SQLite (see
     /// `db::batch_group`), and its id; `None` when it was not kept (most often: the attempt
     /// was charged before, and its key is taken), for the plain insert to tell.
