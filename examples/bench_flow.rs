@@ -11,7 +11,10 @@
 //!
 //! It signs up one customer per connection (so the per-user pending cap and the user's row
 //! lock do not serialise the connections), reads the seat maps of the given flights, and
-//! hands each flow the next free seat.
+//! hands each flow a free seat on the next flight in turn, as travellers spread over many
+//! flights (and as the PostgreSQL baseline, scripts/bench-flow.pgbench, picks a random one).
+//! Seats handed out flight by flight would put every flow in flight on one flight: on
+//! PostgreSQL that measures the queue for that flight's row lock, not the system.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -118,8 +121,9 @@ async fn free_seats(
     base: &str,
     flights: &[i64],
 ) -> Result<VecDeque<(i64, String)>, String> {
-    let mut seats = VecDeque::new();
+    let mut by_flight = Vec::with_capacity(flights.len());
     for flight in flights {
+        let mut seats = VecDeque::new();
         let map: Value = client
             .get(format!("{base}/api/v1/flights/{flight}/seats"))
             .send()
@@ -134,6 +138,14 @@ async fn free_seats(
                     seats.push_back((*flight, code.to_string()));
                 }
             }
+        }
+        by_flight.push(seats);
+    }
+    // Round-robin: one seat of each flight, then the next seat of each, and so on.
+    let mut seats = VecDeque::new();
+    while by_flight.iter().any(|left| !left.is_empty()) {
+        for left in &mut by_flight {
+            seats.extend(left.pop_front());
         }
     }
     Ok(seats)
