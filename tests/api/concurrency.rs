@@ -556,3 +556,47 @@ async fn confirmation_emails_of(app: &TestApp, booking_id: i64) -> u64 {
         .await
         .expect("emails")
 }
+
+#[tokio::test]
+async fn the_sandbox_provider_asked_at_once_to_charge_one_key_charges_it_once() {
+    use skybook::services::booking::provider::{ChargeOutcome, PaymentProvider, SandboxProvider};
+    let app = spawn_app_with(|_| {}).await;
+    let provider = Arc::new(SandboxProvider::new(app.db.clone()));
+    let kept_before = app.db.batches_kept();
+    let charge = |key: &'static str| {
+        let provider = provider.clone();
+        async move { provider.charge(key, 450_000, "INR", "pm_card_ok").await }
+    };
+
+    // Twenty calls for one attempt's key at once. On SQLite their rows go in groups of
+    // batches: one is kept, the others find the key taken (in their group or before it), are
+    // undone, and take the plain insert, which finds it taken too and answers the charge.
+    let barrier = Arc::new(Barrier::new(20));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (barrier, charged) = (barrier.clone(), charge("pay_rush"));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            charged.await
+        }));
+    }
+    let mut refs = HashSet::new();
+    for task in tasks {
+        match task.await.expect("task").expect("charge") {
+            ChargeOutcome::Charged { provider_ref } => refs.insert(provider_ref),
+            ChargeOutcome::Declined => panic!("declined"),
+        };
+    }
+    assert_eq!(refs.len(), 1, "one charge answered to every call: {refs:?}");
+    // Asked again afterwards, it answers the same charge.
+    let again = charge("pay_rush").await.expect("charge");
+    assert!(
+        matches!(&again, ChargeOutcome::Charged { provider_ref } if refs.contains(provider_ref)),
+        "{again:?}"
+    );
+    assert_eq!(app.sandbox_ledger().await, (1, 0), "one charge row");
+    if crate::helpers::backend() == skybook::config::DatabaseKind::Sqlite {
+        // The first call's batch was kept; every later one was undone in its group.
+        assert_eq!(app.db.batches_kept() - kept_before, 1);
+    }
+}
