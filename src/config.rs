@@ -40,6 +40,17 @@ pub enum DatabaseKind {
     MySql,
 }
 
+/// How SQLite's commits reach the disk (`SKYBOOK_SQLITE_SYNC`). Either way nothing is
+/// acknowledged before its commit is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// `synchronous=NORMAL`, and the WAL flushed once per group of commits before any of them
+    /// is acknowledged (see `db::wal_sync`).
+    Grouped,
+    /// `synchronous=FULL`: each commit flushed on its own.
+    Full,
+}
+
 /// Fault injection for tests; never read from the configuration file.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
@@ -59,6 +70,7 @@ pub struct Settings {
     pub database_url: Secret,
     pub database_kind: DatabaseKind,
     pub database_max_connections: u32,
+    pub sqlite_sync: SqliteSync,
     pub bind: SocketAddr,
     pub http_workers: usize,
     /// Empty: generate one and keep it in `data_dir/jwt.secret`.
@@ -90,6 +102,7 @@ pub struct Settings {
 struct RawSettings {
     database_url: String,
     database_max_connections: u32,
+    sqlite_sync: String,
     bind: String,
     http_workers: usize,
     jwt_secret: String,
@@ -207,6 +220,11 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        let sqlite_sync = match raw.sqlite_sync.as_str() {
+            "grouped" => SqliteSync::Grouped,
+            "full" => SqliteSync::Full,
+            _ => return Err(SettingsError::new("sqlite_sync", "must be grouped or full")),
+        };
         let bind = raw
             .bind
             .to_socket_addrs()
@@ -294,6 +312,7 @@ impl Settings {
             database_url: Secret::new(database_url),
             database_kind,
             database_max_connections: raw.database_max_connections,
+            sqlite_sync,
             bind,
             http_workers: raw.http_workers,
             jwt_secret: Secret::new(raw.jwt_secret),
@@ -333,7 +352,7 @@ impl Settings {
     }
 }
 
-fn database_kind(url: &str) -> Option<DatabaseKind> {
+pub fn database_kind(url: &str) -> Option<DatabaseKind> {
     let scheme = url.split_once("://")?.0;
     match scheme {
         "sqlite" => Some(DatabaseKind::Sqlite),
@@ -374,6 +393,7 @@ mod tests {
         assert_eq!(settings.hold_ttl_seconds, 600);
         assert_eq!(settings.database_kind, DatabaseKind::Sqlite);
         assert!(settings.database_url.expose().contains("data/skybook.db"));
+        assert_eq!(settings.sqlite_sync, SqliteSync::Grouped);
     }
 
     #[test]
@@ -381,7 +401,8 @@ mod tests {
         let keys = default_keys();
         assert!(keys.contains(&"database_url".to_string()));
         assert!(keys.contains(&"max_pending_bookings".to_string()));
-        assert_eq!(keys.len(), 23, "{keys:?}");
+        assert!(keys.contains(&"sqlite_sync".to_string()));
+        assert_eq!(keys.len(), 24, "{keys:?}");
     }
 
     #[test]

@@ -84,6 +84,16 @@ impl From<crate::db::batch_group::BatchFailed> for AppError {
     }
 }
 
+impl From<crate::db::plan::PlanError> for AppError {
+    fn from(failed: crate::db::plan::PlanError) -> Self {
+        use crate::db::plan::PlanError;
+        match failed {
+            PlanError::Failed(err) => err.into(),
+            other => AppError::Unexpected(other.into()),
+        }
+    }
+}
+
 impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, message)])

@@ -2,12 +2,13 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::Database;
+use crate::jobs::delivery::Delivery;
 use crate::jobs::queue::EmailQueue;
 use crate::services::booking::bookings::BookingPolicy;
 use crate::services::booking::payments::PaymentPolicy;
 use crate::services::booking::provider::PaymentProvider;
 use crate::services::identity::TokenKeys;
-use crate::services::notify::delivery::Delivery;
+use crate::views::booking::PaymentJson;
 use crate::web::csrf::CsrfKey;
 
 /// What every request handler may use; cloned cheaply into each worker.
@@ -40,6 +41,7 @@ impl AppState {
                 .unwrap_or(i64::MAX / 4_000),
             pause_after_charge: self.settings.faults.pause_after_charge,
             email_max_attempts: self.settings.email_max_attempts,
+            replies: &PaymentJson,
         }
     }
 }

@@ -21,7 +21,7 @@ use skybook::services::booking::bookings::{
     self, BookingForCreate, BookingPolicy, Caller, SeatRequest,
 };
 use skybook::services::booking::idempotency::IdempotencyKey;
-use skybook::services::booking::payments::{self, PaymentForCreate, PaymentPolicy};
+use skybook::services::booking::payments::{self, PaymentForCreate, PaymentPolicy, PaymentRequest};
 use skybook::services::booking::provider::{PaymentProvider, SandboxProvider};
 use skybook::services::booking::sweeper;
 use skybook::services::catalog::airplanes::{self, AirplaneForCreate, Cabin};
@@ -169,6 +169,7 @@ async fn apply(world: &mut World, op: &Op) {
         lock_seconds: 120,
         pause_after_charge: false,
         email_max_attempts: 3,
+        replies: &skybook::views::booking::PaymentJson,
     };
     match op {
         Op::Create {
@@ -226,13 +227,15 @@ async fn apply(world: &mut World, op: &Op) {
             };
             let _ = payments::pay(
                 &world.db,
-                world.provider.clone(),
+                world.provider.as_ref(),
                 payment_policy,
                 caller,
-                id,
-                key,
-                fingerprint,
-                request,
+                PaymentRequest {
+                    booking_id: id,
+                    key,
+                    fingerprint,
+                    payment: request,
+                },
             )
             .await;
         }

@@ -374,6 +374,12 @@ async fn a_bad_setting_stops_the_start_with_one_line_and_exit_code_2() {
         "hold_ttl_seconds",
     );
 
+    // A durability mode that does not exist.
+    let mut command = sandbox.command(&["serve"]);
+    command.env("SKYBOOK_SQLITE_SYNC", "sometimes");
+    let output = run(command, None).await;
+    assert_bad_setting(&output, "SKYBOOK_SQLITE_SYNC=sometimes", "sqlite_sync");
+
     // A file that is not TOML at all: still one line, naming the file.
     let config = sandbox.write_config("broken.toml", "hold_ttl_seconds = = 5\n[[[\n");
     let mut command = sandbox.command(&["serve"]);

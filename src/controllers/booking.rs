@@ -11,7 +11,7 @@ use crate::services::booking::bookings::{
     self, BookingForCreate, Caller, SeatRequest, MAX_PASSENGERS,
 };
 use crate::services::booking::idempotency::IdempotencyKey;
-use crate::services::booking::payments::{self, PaymentForCreate};
+use crate::services::booking::payments::{self, PaymentForCreate, PaymentRequest};
 use crate::services::identity::parse_person_name;
 use crate::services::pagination::PageRequest;
 use crate::state::AppState;
@@ -225,13 +225,15 @@ pub async fn pay_booking(
     };
     let reply = payments::pay(
         &state.db,
-        state.payments.clone(),
+        state.payments.as_ref(),
         state.payment_policy(),
         Caller::from(&user),
-        *id,
-        key,
-        payment.fingerprint(request.path()),
-        payment,
+        PaymentRequest {
+            booking_id: *id,
+            key,
+            fingerprint: payment.fingerprint(request.path()),
+            payment,
+        },
     )
     .await?;
     let status = actix_web::http::StatusCode::from_u16(reply.response.status)

@@ -12,9 +12,9 @@
 //! check as soon as it has run, kept (RELEASE) or undone (ROLLBACK TO), and one COMMIT for the
 //! group. BEGIN and each RELEASE go with the next batch's text, so a group of n batches is
 //! n + 1 trips. A batch learns whether it was kept only once the COMMIT succeeded. If the group
-//! loses its transaction before that, no batch of it was kept and every caller takes its
-//! step-by-step path, as it does for a batch that was undone; if the COMMIT itself fails, the
-//! callers of its kept batches get an error instead ([`BatchFailed::Unknown`]).
+//! loses its transaction before that, no batch of it was kept and the callers of the kept ones
+//! hear [`BatchFailed::NotKept`] (they may run it again); if the COMMIT itself fails, they hear
+//! [`BatchFailed::Unknown`] instead, and must not.
 //!
 //! The runner drives the writer connection through sqlx directly (sea-orm's transactions
 //! would add BEGIN as a trip of its own), and keeps it for up to [`GROUPS_PER_TURN`] groups
@@ -27,6 +27,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use sea_orm::DbErr;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,7 +39,7 @@ use super::write_lane::LaneStopped;
 const MAX_GROUP: usize = 32;
 /// Groups that follow each other without a pause keep the writer connection for at most this
 /// many: each return to the pool costs a trip (sqlx pings the connection), and the writer's
-/// other users (step-by-step paths, the email queue) wait for it meanwhile.
+/// other users (the email queue, the sweeper) wait for it meanwhile.
 const GROUPS_PER_TURN: usize = 4;
 
 /// Hands batches to the runner on the write lane, see [`BatchGroups::run`].
@@ -63,6 +64,19 @@ pub enum BatchFailed {
     /// WAL), so the caller must not do the work again another way.
     #[error("the commit of a group of batches failed; whether it was written is unknown: {0}")]
     Unknown(String),
+    /// Nothing of the batch was written, and it was not judged on its own merits: the group
+    /// lost its transaction, or the check panicked. Running it again is safe.
+    #[error("a group of batches was rolled back; the batch was not written")]
+    NotKept,
+}
+
+/// What a caller's check makes of its batch's answers; either way it carries the caller's
+/// answer.
+pub enum Verdict<T> {
+    /// Keep the batch's writes; the caller hears `T` once the group committed.
+    Keep(T),
+    /// Undo them (nothing of the batch stays); the caller hears `T` whatever the group does.
+    Undo(T),
 }
 
 struct Entry {
@@ -83,8 +97,9 @@ enum Ending {
 
 /// A caller waiting for its batch, with the check that judges it.
 trait Waiting: Send {
-    /// Judges what the batch answered; true keeps its writes.
-    fn judge(&mut self, answers: Answers) -> bool;
+    /// Judges what the batch answered (or the error of its failed statement); true keeps its
+    /// writes.
+    fn judge(&mut self, answers: Result<Answers, DbErr>) -> bool;
     /// Whether the check kept the batch.
     fn kept(&self) -> bool;
     /// Tells the caller how its group ended.
@@ -93,31 +108,34 @@ trait Waiting: Send {
 
 struct Caller<T, F> {
     check: Option<F>,
-    kept: Option<T>,
-    reply: oneshot::Sender<Result<Option<T>, BatchFailed>>,
+    verdict: Option<Verdict<T>>,
+    reply: oneshot::Sender<Result<T, BatchFailed>>,
 }
 
 impl<T, F> Waiting for Caller<T, F>
 where
     T: Send,
-    F: FnOnce(Answers) -> Option<T> + Send,
+    F: FnOnce(Result<Answers, DbErr>) -> Verdict<T> + Send,
 {
-    fn judge(&mut self, answers: Answers) -> bool {
-        self.kept = self.check.take().and_then(|check| check(answers));
-        self.kept.is_some()
+    fn judge(&mut self, answers: Result<Answers, DbErr>) -> bool {
+        self.verdict = self.check.take().map(|check| check(answers));
+        self.kept()
     }
 
     fn kept(&self) -> bool {
-        self.kept.is_some()
+        matches!(self.verdict, Some(Verdict::Keep(_)))
     }
 
     fn finish(self: Box<Self>, ending: &Ending) {
-        let answer = match ending {
-            Ending::Committed => Ok(self.kept),
-            Ending::RolledBack => Ok(None),
-            // A batch undone before the COMMIT is not in the group, whatever became of it.
-            Ending::Unknown(_) if self.kept.is_none() => Ok(None),
-            Ending::Unknown(error) => Err(BatchFailed::Unknown(error.clone())),
+        let answer = match (self.verdict, ending) {
+            // Undone before the group ended: not in it, whatever became of it.
+            (Some(Verdict::Undo(answer)), _) | (Some(Verdict::Keep(answer)), Ending::Committed) => {
+                Ok(answer)
+            }
+            (Some(Verdict::Keep(_)), Ending::Unknown(error)) => {
+                Err(BatchFailed::Unknown(error.clone()))
+            }
+            (Some(Verdict::Keep(_)), Ending::RolledBack) | (None, _) => Err(BatchFailed::NotKept),
         };
         // A caller that stopped waiting loses nothing it was promised: its batch is written
         // or not, as for any request cut short after the write.
@@ -146,19 +164,19 @@ impl BatchGroups {
         self.counts.batches_kept.load(Ordering::Relaxed)
     }
 
-    /// Runs `batch` in the next group and gives what `check` made of its answers, once the
-    /// group committed; `None` when `check` refused them, a statement failed or the group lost
-    /// its transaction. In every `None` case nothing of the batch was kept. An error: the
-    /// runner is gone, or the COMMIT failed after `check` kept the batch.
-    pub async fn run<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, BatchFailed>
+    /// Runs `batch` in the next group and gives the answer `check` made of it: at once when
+    /// `check` undid it, once the group committed when `check` kept it. An error: the runner
+    /// is gone, the COMMIT failed after `check` kept the batch, or the batch was not written
+    /// for a reason of the group's (see [`BatchFailed`]).
+    pub async fn run<T, F>(&self, batch: Batch, check: F) -> Result<T, BatchFailed>
     where
         T: Send + 'static,
-        F: FnOnce(Answers) -> Option<T> + Send + 'static,
+        F: FnOnce(Result<Answers, DbErr>) -> Verdict<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let caller = Box::new(Caller {
             check: Some(check),
-            kept: None,
+            verdict: None,
             reply,
         });
         self.queue
@@ -180,7 +198,7 @@ async fn run_groups(
         let mut conn = match writer.acquire().await {
             Ok(conn) => conn,
             Err(err) => {
-                tracing::warn!(error = %err, "no writer for a group of batches; step by step");
+                tracing::warn!(error = %err, "no writer for a group of batches");
                 finish(&mut group, &Ending::RolledBack);
                 continue;
             }
@@ -245,18 +263,14 @@ async fn run_group(conn: &mut SqliteConnection, group: &mut [Entry]) -> Ending {
     let mut prefix = "BEGIN IMMEDIATE;\nSAVEPOINT batch;\n";
     for entry in group.iter_mut() {
         let batch = std::mem::take(&mut entry.batch).after(prefix);
-        let kept = match batch.run(conn).await {
-            // A check that panics would end the runner, and with it every later batch: it
-            // counts as a refusal instead (the panic is still reported by the hook).
-            Ok(answers) => {
-                catch_unwind(AssertUnwindSafe(|| entry.caller.judge(answers))).unwrap_or(false)
-            }
-            Err(err) => {
-                // Most often a constraint its step-by-step path tells apart and answers.
-                tracing::debug!(error = %err, "a batch failed; step by step");
-                false
-            }
-        };
+        let answers = batch.run(conn).await;
+        if let Err(err) = &answers {
+            // Most often a constraint its caller tells apart and answers.
+            tracing::debug!(error = %err, "a statement of a batch failed");
+        }
+        // A check that panics would end the runner, and with it every later batch: it counts
+        // as a refusal instead (the panic is still reported by the hook).
+        let kept = catch_unwind(AssertUnwindSafe(|| entry.caller.judge(answers))).unwrap_or(false);
         prefix = if kept {
             "RELEASE batch;\nSAVEPOINT batch;\n"
         } else {
@@ -266,7 +280,7 @@ async fn run_group(conn: &mut SqliteConnection, group: &mut [Entry]) -> Ending {
                 .execute(&mut *conn)
                 .await;
             if let Err(err) = undone {
-                tracing::warn!(error = %err, batches = group.len(), "a group of batches lost its transaction; step by step");
+                tracing::warn!(error = %err, batches = group.len(), "a group of batches lost its transaction");
                 return Ending::RolledBack;
             }
             "SAVEPOINT batch;\n"
@@ -330,6 +344,16 @@ mod tests {
         Batch::new().write(sql("INSERT INTO t (v) VALUES (?)", vec![v.into()]))
     }
 
+    /// A verdict from a check that keeps what it has an answer for; a failed statement undoes.
+    fn keep_when<T>(
+        check: impl FnOnce(Answers) -> Option<T>,
+    ) -> impl FnOnce(Result<Answers, DbErr>) -> Verdict<Option<T>> {
+        |answers| match answers.ok().and_then(check) {
+            Some(kept) => Verdict::Keep(Some(kept)),
+            None => Verdict::Undo(None),
+        }
+    }
+
     /// Kept when the insert changed one row.
     fn one_row(answers: Answers) -> Option<()> {
         (answers.counts == [1]).then_some(())
@@ -364,7 +388,7 @@ mod tests {
             }
         }
 
-        /// Runs `batch` from a task of its own.
+        /// Runs `batch` from a task of its own; `Some` when `check` kept it and it committed.
         fn spawn<T, F>(&self, batch: Batch, check: F) -> JoinHandle<Option<T>>
         where
             T: Send + 'static,
@@ -384,7 +408,7 @@ mod tests {
             F: FnOnce(Answers) -> Option<T> + Send + 'static,
         {
             let groups = Arc::clone(&self.groups);
-            tokio::spawn(async move { groups.run(batch, check).await })
+            tokio::spawn(async move { groups.run(batch, keep_when(check)).await })
         }
 
         /// Holds the writer while `queue` hands over its batches, so that they all queue
@@ -517,12 +541,15 @@ mod tests {
             .queued(|| {
                 (
                     fx.spawn(insert(1), one_row),
-                    fx.spawn(insert(2), |_| -> Option<()> { panic!("a check's bug") }),
+                    fx.spawn_fallible(insert(2), |_| -> Option<()> { panic!("a check's bug") }),
                 )
             })
             .await;
         assert_eq!(kept.await.unwrap(), Some(()));
-        assert_eq!(panicking.await.unwrap(), None);
+        assert!(matches!(
+            panicking.await.unwrap(),
+            Err(BatchFailed::NotKept)
+        ));
         assert_eq!(fx.spawn(insert(3), one_row).await.unwrap(), Some(()));
         assert_eq!(values(&fx.db).await, vec![1, 3]);
     }
@@ -534,22 +561,24 @@ mod tests {
         let [before, breaking, after] = fx
             .queued(|| {
                 [
-                    fx.spawn(insert(1), keep_all),
+                    fx.spawn_fallible(insert(1), keep_all),
                     // Ends the group's transaction, then fails: the savepoint to go back to
                     // is gone.
-                    fx.spawn(
+                    fx.spawn_fallible(
                         Batch::new()
                             .write(sql("ROLLBACK", vec![]))
                             .write(sql("INSERT INTO missing (v) VALUES (1)", vec![])),
                         keep_all,
                     ),
-                    fx.spawn(insert(2), keep_all),
+                    fx.spawn_fallible(insert(2), keep_all),
                 ]
             })
             .await;
-        assert_eq!(before.await.unwrap(), None);
-        assert_eq!(breaking.await.unwrap(), None);
-        assert_eq!(after.await.unwrap(), None);
+        // Kept, then lost with the group; never run: either may run again.
+        assert!(matches!(before.await.unwrap(), Err(BatchFailed::NotKept)));
+        assert!(matches!(after.await.unwrap(), Err(BatchFailed::NotKept)));
+        // Its statement failed: undone on its own merits.
+        assert!(matches!(breaking.await.unwrap(), Ok(None)));
         assert!(values(&fx.db).await.is_empty());
         // The runner goes on with the next group.
         assert_eq!(fx.spawn(insert(3), one_row).await.unwrap(), Some(()));

@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod batch_group;
+pub mod plan;
 pub mod template;
 pub mod wal_sync;
 pub mod write_lane;
@@ -20,11 +21,27 @@ use sqlx::mysql::MySqlConnectOptions;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
-use crate::config::{DatabaseKind, Settings};
-use batch::{Answers, Batch};
-use batch_group::{BatchFailed, BatchGroups};
+use crate::config::{DatabaseKind, Settings, SqliteSync};
+use batch_group::BatchGroups;
+use plan::PlanError;
 use wal_sync::WalSync;
 use write_lane::{LaneStopped, WriteLane};
+
+/// Whether a unique key refused a row, on every backend.
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Whether a foreign key refused a row, on every backend.
+pub fn is_foreign_key_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+    )
+}
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,7 +88,7 @@ impl Database {
         let url = settings.database_url.expose();
         let max = settings.database_max_connections;
         match settings.database_kind {
-            DatabaseKind::Sqlite => connect_sqlite(url, max).await,
+            DatabaseKind::Sqlite => connect_sqlite(url, max, settings.sqlite_sync).await,
             DatabaseKind::Postgres => {
                 let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
                 let pool = pool_options::<sqlx::Postgres>(max)
@@ -96,9 +113,16 @@ impl Database {
                     // one booking then deadlock instead of queueing.
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
+                            // Backslash escapes on: write plans send their values escaped
+                            // into the text (see `plan::server`).
+                            sqlx::Executor::execute(
+                                &mut *conn,
+                                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                            )
+                            .await?;
                             sqlx::Executor::execute(
                                 conn,
-                                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                                "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')",
                             )
                             .await?;
                             Ok(())
@@ -123,34 +147,29 @@ impl Database {
     /// Runs a unit of write work (transactions through [`Database::writer`]) where it is
     /// fastest: on SQLite, on the write lane, beside the writer connection's thread; on
     /// PostgreSQL and MySQL, in place. Work handed to the lane finishes even if the caller
-    /// stops waiting. The work is moved to the heap at once either way, so the caller's
-    /// future does not carry its size (see [`WriteLane::run`]).
+    /// stops waiting. It returns once what it wrote is durable as the settings say. The work
+    /// is moved to the heap at once either way, so the caller's future does not carry its size
+    /// (see [`WriteLane::run`]).
     pub fn write<W, T, E>(&self, work: W) -> impl Future<Output = Result<T, E>> + Send
     where
         W: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
-        E: From<LaneStopped> + Send + 'static,
+        E: From<PlanError> + Send + 'static,
     {
-        match &self.lane {
-            Some(lane) => Either::Left(lane.run(work).map(|ran| ran.map_err(E::from)?)),
+        let running = match &self.lane {
+            Some(lane) => Either::Left(lane.run(work).map(|ran| match ran {
+                Ok(done) => done,
+                Err(LaneStopped) => Err(E::from(PlanError::Stopped)),
+            })),
             None => Either::Right(Box::pin(work)),
-        }
-    }
-
-    /// Runs a one-trip batch (see [`batch`]) on SQLite's writer, in one transaction with the
-    /// other batches queued meanwhile (see [`batch_group`]), and gives what `check` made of its
-    /// answers once that transaction committed. `None`: nothing of the batch was kept (`check`
-    /// refused it, a statement failed, the group did not commit, or the database is not
-    /// SQLite); the caller then takes its step-by-step path. An error: the lane stopped, or
-    /// the group's COMMIT failed after `check` kept the batch (see [`BatchFailed::Unknown`]).
-    pub async fn run_batch<T, F>(&self, batch: Batch, check: F) -> Result<Option<T>, BatchFailed>
-    where
-        T: Send + 'static,
-        F: FnOnce(Answers) -> Option<T> + Send + 'static,
-    {
-        match &self.batch_groups {
-            Some(groups) => groups.run(batch, check).await,
-            None => Ok(None),
+        };
+        let wal_sync = self.wal_sync.clone();
+        async move {
+            let done = running.await?;
+            if let Some(sync) = wal_sync {
+                sync.flush().await.map_err(PlanError::from)?;
+            }
+            Ok(done)
         }
     }
 
@@ -200,13 +219,17 @@ impl Database {
     }
 }
 
-async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database> {
+async fn connect_sqlite(url: &str, max_readers: u32, sync: SqliteSync) -> anyhow::Result<Database> {
+    // A confirmed booking must survive a power cut: either each commit is flushed (`full`),
+    // or commits are made durable in groups before anyone is told of them (see `wal_sync`).
+    let synchronous = match sync {
+        SqliteSync::Grouped => SqliteSynchronous::Normal,
+        SqliteSync::Full => SqliteSynchronous::Full,
+    };
     let options = SqliteConnectOptions::from_str(url)
         .context("invalid SQLite URL")?
         .journal_mode(SqliteJournalMode::Wal)
-        // A confirmed booking must survive a power cut: commits are made durable in groups
-        // (`Database::make_durable`) before anyone is told of them, see `wal_sync`.
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(synchronous)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         // Rows cross from the connection's worker thread in batches of this many: the default
         // 50 made a 180-seat map wait on the channel several times.
@@ -253,7 +276,7 @@ async fn connect_sqlite(url: &str, max_readers: u32) -> anyhow::Result<Database>
         writer,
         reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
         kind: DatabaseKind::Sqlite,
-        wal_sync: Some(Arc::new(WalSync::new(&db_path))),
+        wal_sync: (sync == SqliteSync::Grouped).then(|| Arc::new(WalSync::new(&db_path))),
         lane: Some(lane),
         batch_groups: Some(Arc::new(batch_groups)),
     })

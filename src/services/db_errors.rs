@@ -1,14 +1,3 @@
-//! Constraint violations mapped once, for every backend.
+//! Constraint violations mapped once, for every backend (see `db`).
 
-use sea_orm::{DbErr, SqlErr};
-
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-pub fn is_foreign_key_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(SqlErr::ForeignKeyConstraintViolation(_))
-    )
-}
+pub use crate::db::{is_foreign_key_violation, is_unique_violation};

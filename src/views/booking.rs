@@ -3,8 +3,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::clock;
+use crate::error::AppError;
 use crate::models::booking::payment;
 use crate::services::booking::bookings::BookingDetails;
+use crate::services::booking::idempotency::SavedResponse;
+use crate::services::booking::payments::PaymentReplies;
 
 #[derive(Serialize, ToSchema)]
 pub struct BookingSeatView {
@@ -90,4 +93,23 @@ impl From<payment::Model> for PaymentView {
 #[derive(Serialize, ToSchema)]
 pub struct PaymentListView {
     pub data: Vec<PaymentView>,
+}
+
+/// Payment answers as the API sends them, saved under idempotency keys to be replayed.
+pub struct PaymentJson;
+
+impl PaymentReplies for PaymentJson {
+    fn created(&self, payment: &payment::Model) -> SavedResponse {
+        SavedResponse {
+            status: 201,
+            body: serde_json::to_string(&PaymentView::from(payment.clone())).unwrap_or_default(),
+        }
+    }
+
+    fn refused(&self, refusal: &AppError) -> SavedResponse {
+        SavedResponse {
+            status: actix_web::ResponseError::status_code(refusal).as_u16(),
+            body: refusal.problem().to_string(),
+        }
+    }
 }

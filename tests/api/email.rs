@@ -1,5 +1,6 @@
 //! Booking emails through the outbox, delivered to a real SMTP server on loopback.
 
+use skybook::db::plan::{Expect, WritePlan};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -369,8 +370,8 @@ async fn finished_email_jobs_are_cleaned_only_after_their_retention() {
 
 #[tokio::test]
 async fn one_relay_pass_queues_every_due_email_not_just_one_batch() {
+    use skybook::jobs::delivery::{Delivery, EMAILS_PER_JOB};
     use skybook::jobs::queue::EmailQueue;
-    use skybook::services::notify::delivery::{Delivery, EMAILS_PER_JOB};
     use skybook::services::notify::{mailer::Mailer, outbox};
     // No background relay: this test is the only one moving emails.
     let app = spawn_app_with(|s| s.faults.email_worker_off = true).await;
@@ -379,7 +380,9 @@ async fn one_relay_pass_queues_every_due_email_not_just_one_batch() {
     const DUE: usize = 250;
     let now = skybook::clock::now();
     for _ in 0..DUE {
-        outbox::enqueue(&app.db.writer, booking_id, outbox::CANCELLED, 8, now)
+        let email = outbox::enqueue_insert(booking_id, outbox::CANCELLED, 8, now).expect("email");
+        app.db
+            .execute(WritePlan::new().write("email", email, Expect::Is(1)))
             .await
             .expect("enqueue");
     }
@@ -429,8 +432,8 @@ async fn email_jobs(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_job_sends_the_emails_it_still_holds_once_and_a_rerun_sends_none() {
+    use skybook::jobs::delivery::{Delivery, Outcome};
     use skybook::jobs::queue::EmailJob;
-    use skybook::services::notify::delivery::{Delivery, Outcome};
     use skybook::services::notify::{mailer::Mailer, outbox};
     // No background relay or worker: this test moves the emails itself.
     let app = spawn_app_with(|s| s.faults.email_worker_off = true).await;
@@ -438,7 +441,9 @@ async fn a_job_sends_the_emails_it_still_holds_once_and_a_rerun_sends_none() {
     let booking_id = i32::try_from(booking["id"].as_i64().expect("id")).expect("small id");
     let now = skybook::clock::now();
     for _ in 0..3 {
-        outbox::enqueue(&app.db.writer, booking_id, outbox::CANCELLED, 8, now)
+        let email = outbox::enqueue_insert(booking_id, outbox::CANCELLED, 8, now).expect("email");
+        app.db
+            .execute(WritePlan::new().write("email", email, Expect::Is(1)))
             .await
             .expect("enqueue");
     }
@@ -455,10 +460,15 @@ async fn a_job_sends_the_emails_it_still_holds_once_and_a_rerun_sends_none() {
     assert_eq!(ids.len(), 3);
     // An email another job holds now (its lease moved on) is not this job's to send.
     let moved_on = ids[1];
-    outbox::take(&app.db, moved_on, lease, now + chrono::Duration::seconds(1))
-        .await
-        .expect("take")
-        .expect("taken by the other job");
+    let taken = outbox::take(
+        &app.db,
+        &[moved_on],
+        lease,
+        now + chrono::Duration::seconds(1),
+    )
+    .await
+    .expect("take");
+    assert_eq!(taken.len(), 1, "taken by the other job");
     // And an id no outbox row has.
     ids.push(i32::MAX);
     let job = EmailJob {

@@ -231,6 +231,7 @@ async fn sweepers_running_at_once_expire_each_booking_once() {
         lock_seconds: 120,
         pause_after_charge: false,
         email_max_attempts: 3,
+        replies: &skybook::views::booking::PaymentJson,
     };
     let runs =
         (0..5).map(|_| skybook::services::booking::sweeper::sweep(&app.db, &provider, policy));
@@ -319,7 +320,13 @@ async fn record_charge(app: &TestApp, attempt: i32) -> Result<Settled, skybook::
         .await
         .expect("query")
         .expect("attempt");
-    settle(&app.db, &provider, 3, attempt).await
+    let policy = skybook::services::booking::payments::PaymentPolicy {
+        lock_seconds: 120,
+        pause_after_charge: false,
+        email_max_attempts: 3,
+        replies: &skybook::views::booking::PaymentJson,
+    };
+    settle(&app.db, &provider, policy, attempt).await
 }
 
 /// Whether each of `seats` of the booking's flight is free, from the seat map.

@@ -9,7 +9,7 @@ use super::render::{page, see_other};
 use super::session::{Posted, Visitor};
 use crate::clock;
 use crate::controllers::booking::{BookingBody, PassengerBody};
-use crate::controllers::catalog::SearchParams;
+use crate::controllers::catalog::search::SearchParams;
 use crate::error::{AppError, FieldError};
 use crate::services::booking::bookings::{self, BookingForCreate, Caller, MAX_PASSENGERS};
 use crate::services::catalog::search::FlightSearch;

@@ -11,7 +11,7 @@ use crate::clock;
 use crate::error::AppError;
 use crate::services::booking::bookings::{self, BookingDetails, Caller};
 use crate::services::booking::idempotency::IdempotencyKey;
-use crate::services::booking::payments::{self, PaymentForCreate};
+use crate::services::booking::payments::{self, PaymentForCreate, PaymentRequest};
 use crate::services::catalog::{airports, flights};
 use crate::services::pagination::PageRequest;
 use crate::state::AppState;
@@ -175,13 +175,15 @@ pub async fn pay(
     };
     let outcome = payments::pay(
         &state.db,
-        state.payments.clone(),
+        state.payments.as_ref(),
         state.payment_policy(),
         caller,
-        *id,
-        key,
-        request.fingerprint(req.path()),
-        request,
+        PaymentRequest {
+            booking_id: *id,
+            key,
+            fingerprint: request.fingerprint(req.path()),
+            payment: request,
+        },
     )
     .await;
     let (text, status) = match outcome {

@@ -25,12 +25,50 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-pub const PENDING: &str = "pending";
-pub const CONFIRMED: &str = "confirmed";
-pub const CANCELLED: &str = "cancelled";
-pub const EXPIRED: &str = "expired";
+pub const PENDING: &str = BookingStatus::Pending.as_str();
+pub const CONFIRMED: &str = BookingStatus::Confirmed.as_str();
+pub const CANCELLED: &str = BookingStatus::Cancelled.as_str();
+pub const EXPIRED: &str = BookingStatus::Expired.as_str();
+
+/// Where a booking is in its life, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingStatus {
+    /// Seats held, not paid yet.
+    Pending,
+    Confirmed,
+    Cancelled,
+    /// Its hold ran out unpaid.
+    Expired,
+}
+
+impl BookingStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Pending => "pending",
+            BookingStatus::Confirmed => "confirmed",
+            BookingStatus::Cancelled => "cancelled",
+            BookingStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Self> {
+        [
+            BookingStatus::Pending,
+            BookingStatus::Confirmed,
+            BookingStatus::Cancelled,
+            BookingStatus::Expired,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == stored)
+    }
+}
 
 impl Model {
+    /// The stored status; `None` for a value this build does not know.
+    pub fn stored_status(&self) -> Option<BookingStatus> {
+        BookingStatus::parse(&self.status)
+    }
+
     pub fn payment_locked(&self, now: DateTime) -> bool {
         self.payment_lock_until.is_some_and(|until| until > now)
     }

@@ -4,17 +4,15 @@
 //! refused when they are a different request (422).
 
 use chrono::{Duration, NaiveDateTime};
-use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany,
-};
+use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement, SimpleExpr, UpdateStatement};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::db::plan::{Expect, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::idempotency_key::{self, COMPLETED, IN_PROGRESS};
-use crate::services::db_errors::is_unique_violation;
 
 pub const RETENTION_HOURS: i64 = 24;
 pub const MAX_KEY_LEN: usize = 255;
@@ -78,70 +76,53 @@ pub struct SavedResponse {
     pub body: String,
 }
 
-pub enum Claim {
-    /// This request owns the key (row id); run it.
-    Claimed(i32),
-    /// The key's first request finished; send its response again.
+/// What a key that could not be claimed holds.
+pub enum TakenKey {
+    /// The key's first request finished; send its answer again.
     Replay(SavedResponse),
+    /// The key was given back, or had passed its retention (now deleted): claim it again.
+    Free,
 }
 
-pub async fn claim(
+/// Looks at a key whose claim failed because it exists: replay its answer, refuse a different
+/// request under it (422) or one still running (409), or find it free again. The claim that
+/// won is committed (the failed claim waited for it), so a reader sees it.
+pub async fn taken(
     db: &Database,
     user_id: i32,
     key: &IdempotencyKey,
     fingerprint: &str,
     now: NaiveDateTime,
-) -> Result<Claim, AppError> {
-    for _ in 0..2 {
-        if let Some(claim_id) = try_claim(&db.writer, user_id, key, fingerprint, now).await? {
-            return Ok(Claim::Claimed(claim_id));
-        }
-        let existing = idempotency_key::Entity::find()
-            .filter(idempotency_key::Column::UserId.eq(user_id))
-            .filter(idempotency_key::Column::Key.eq(key.as_str()))
-            .one(&db.writer)
+) -> Result<TakenKey, AppError> {
+    let existing = idempotency_key::Entity::find()
+        .filter(claim_of(user_id, key))
+        .one(&db.reader)
+        .await?;
+    let Some(existing) = existing else {
+        return Ok(TakenKey::Free);
+    };
+    if existing.created_at <= now - Duration::hours(RETENTION_HOURS) {
+        // Past its retention (the sweeper has not deleted it yet): the key is free.
+        let expired = idempotency_key::Entity::delete_many()
+            .filter(idempotency_key::Column::Id.eq(existing.id))
+            .into_query();
+        db.execute(WritePlan::new().write("deleted", expired, Expect::Any))
             .await?;
-        let Some(existing) = existing else {
-            continue; // released in between: try to claim again
-        };
-        if existing.created_at <= now - Duration::hours(RETENTION_HOURS) {
-            // Past its retention (the sweeper has not deleted it yet): the key is free.
-            idempotency_key::Entity::delete_by_id(existing.id)
-                .exec(&db.writer)
-                .await?;
-            continue;
-        }
-        if existing.fingerprint != fingerprint {
-            return Err(AppError::IdempotencyKeyReused);
-        }
-        return match (
-            existing.state.as_str(),
-            existing.response_status,
-            existing.response_body,
-        ) {
-            (COMPLETED, Some(status), Some(body)) => Ok(Claim::Replay(SavedResponse {
-                status: u16::try_from(status).unwrap_or(500),
-                body,
-            })),
-            _ => Err(AppError::IdempotencyRequestInProgress),
-        };
+        return Ok(TakenKey::Free);
     }
-    Err(AppError::IdempotencyRequestInProgress)
-}
-
-/// Claims the key inside `txn` if no one holds it; `None` when it is taken (then roll back
-/// and see [`claim`]: a failed insert ends a PostgreSQL transaction).
-pub async fn try_claim<C: ConnectionTrait>(
-    txn: &C,
-    user_id: i32,
-    key: &IdempotencyKey,
-    fingerprint: &str,
-    now: NaiveDateTime,
-) -> Result<Option<i32>, AppError> {
-    match claim_insert(user_id, key, fingerprint, now).exec(txn).await {
-        Ok(inserted) => Ok(Some(inserted.last_insert_id)),
-        Err(err) if is_unique_violation(&err) => Ok(None),
-        Err(err) => Err(err.into()),
+    if existing.fingerprint != fingerprint {
+        return Err(AppError::IdempotencyKeyReused);
+    }
+    match (
+        existing.state.as_str(),
+        existing.response_status,
+        existing.response_body,
+    ) {
+        (COMPLETED, Some(status), Some(body)) => Ok(TakenKey::Replay(SavedResponse {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        })),
+        _ => Err(AppError::IdempotencyRequestInProgress),
     }
 }
 
@@ -152,7 +133,7 @@ pub fn claim_insert(
     key: &IdempotencyKey,
     fingerprint: &str,
     now: NaiveDateTime,
-) -> sea_orm::Insert<idempotency_key::ActiveModel> {
+) -> InsertStatement {
     idempotency_key::Entity::insert(idempotency_key::ActiveModel {
         user_id: Set(user_id),
         key: Set(key.as_str().to_string()),
@@ -164,6 +145,39 @@ pub fn claim_insert(
         created_at: Set(now),
         ..Default::default()
     })
+    .into_query()
+}
+
+/// Keeps a refusal for good under a key that no attempt claimed (the request was refused
+/// before it started one), so a retry with the key hears the same. If the key was claimed
+/// meanwhile, that claim stands.
+pub async fn save_refusal(
+    db: &Database,
+    user_id: i32,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    response: &SavedResponse,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let saved = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+        user_id: Set(user_id),
+        key: Set(key.as_str().to_string()),
+        fingerprint: Set(fingerprint.to_string()),
+        state: Set(COMPLETED.into()),
+        response_status: Set(Some(i32::from(response.status))),
+        response_body: Set(Some(response.body.clone())),
+        payment_id: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .into_query();
+    match db
+        .execute(WritePlan::new().write("saved", saved, Expect::Is(1)))
+        .await
+    {
+        Err(err) if !err.is_unique_violation() => Err(err.into()),
+        _ => Ok(()),
+    }
 }
 
 /// The user's claim of `key`, by the unique index (for statements written before its id is
@@ -202,52 +216,32 @@ pub async fn delete_abandoned(
     db: &Database,
     claimed_before: NaiveDateTime,
 ) -> Result<u64, AppError> {
-    Ok(idempotency_key::Entity::delete_many()
+    let abandoned = idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::State.eq(IN_PROGRESS))
         .filter(idempotency_key::Column::PaymentId.is_null())
         .filter(idempotency_key::Column::CreatedAt.lte(claimed_before))
-        .exec(&db.writer)
-        .await?
-        .rows_affected)
+        .into_query();
+    deleted(db, abandoned).await
 }
 
-/// Saves the finished response under the key.
-pub async fn complete<C: ConnectionTrait>(
-    conn: &C,
+/// Saves the finished answer under the key.
+pub async fn complete(
+    db: &Database,
     claim_id: i32,
     response: &SavedResponse,
 ) -> Result<(), AppError> {
-    save_response(idempotency_key::Column::Id.eq(claim_id), response)
-        .exec(conn)
+    let saved = save_response(idempotency_key::Column::Id.eq(claim_id), response);
+    db.execute(WritePlan::new().write("saved", saved, Expect::Any))
         .await?;
     Ok(())
 }
 
-/// Saves `response` under the key that started payment `payment_id`, if a key did (one write,
-/// no read of the key first).
-pub async fn complete_for_payment<C: ConnectionTrait>(
-    conn: &C,
-    payment_id: i32,
-    response: &SavedResponse,
-) -> Result<(), AppError> {
-    response_for_payment(payment_id, response)
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// The write of [`complete_for_payment`].
-pub fn response_for_payment(
-    payment_id: i32,
-    response: &SavedResponse,
-) -> UpdateMany<idempotency_key::Entity> {
+/// Saves `response` under the key that started payment `payment_id`, if a key did.
+pub fn response_for_payment(payment_id: i32, response: &SavedResponse) -> UpdateStatement {
     save_response(idempotency_key::Column::PaymentId.eq(payment_id), response)
 }
 
-fn save_response(
-    which: sea_orm::sea_query::SimpleExpr,
-    response: &SavedResponse,
-) -> UpdateMany<idempotency_key::Entity> {
+fn save_response(which: SimpleExpr, response: &SavedResponse) -> UpdateStatement {
     idempotency_key::Entity::update_many()
         .col_expr(idempotency_key::Column::State, Expr::value(COMPLETED))
         .col_expr(
@@ -259,47 +253,46 @@ fn save_response(
             Expr::value(response.body.clone()),
         )
         .filter(which)
+        .into_query()
 }
 
 /// Gives the key back: the request's result is not saved (it may be retried with the key).
-pub async fn release<C: ConnectionTrait>(conn: &C, claim_id: i32) -> Result<(), AppError> {
-    idempotency_key::Entity::delete_by_id(claim_id)
-        .exec(conn)
-        .await?;
+pub async fn release(db: &Database, claim_id: i32) -> Result<(), AppError> {
+    let released = idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::Id.eq(claim_id))
+        .into_query();
+    deleted(db, released).await?;
     Ok(())
 }
 
-pub async fn link_payment<C: ConnectionTrait>(
-    conn: &C,
-    claim_id: i32,
-    payment_id: i32,
-) -> Result<(), AppError> {
-    link_payment_statement(
-        Condition::all().add(idempotency_key::Column::Id.eq(claim_id)),
-        Expr::value(payment_id),
-    )
-    .exec(conn)
-    .await?;
-    Ok(())
+/// Gives back the key that started payment `payment_id`, if a key did.
+pub fn release_for_payment(payment_id: i32) -> DeleteStatement {
+    idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::PaymentId.eq(payment_id))
+        .into_query()
 }
 
-/// The write of [`link_payment`] for the claim `claim` picks, to the payment `payment` names.
-pub fn link_payment_statement(
-    claim: Condition,
-    payment: SimpleExpr,
-) -> UpdateMany<idempotency_key::Entity> {
+/// The claim `claim` picks linked to the payment `payment` names.
+pub fn link_payment_statement(claim: Condition, payment: SimpleExpr) -> UpdateStatement {
     idempotency_key::Entity::update_many()
         .col_expr(idempotency_key::Column::PaymentId, payment)
         .filter(claim)
+        .into_query()
+}
+
+async fn deleted(db: &Database, delete: DeleteStatement) -> Result<u64, AppError> {
+    let written = db
+        .execute(WritePlan::new().write("deleted", delete, Expect::Any))
+        .await?;
+    Ok(u64::try_from(written.count("deleted")).unwrap_or(0))
 }
 
 /// Deletes keys older than the retention; returns how many.
 pub async fn delete_expired(db: &Database, now: NaiveDateTime) -> Result<u64, AppError> {
-    Ok(idempotency_key::Entity::delete_many()
+    let expired = idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::CreatedAt.lte(now - Duration::hours(RETENTION_HOURS)))
-        .exec(&db.writer)
-        .await?
-        .rows_affected)
+        .into_query();
+    deleted(db, expired).await
 }
 
 #[cfg(test)]

@@ -1,12 +1,18 @@
 //! Booking: seat holds that never double-sell, payments that never double-charge,
-//! idempotency keys, and the sweeper that expires holds and reconciles payments.
+//! idempotency keys, and the sweeper that expires holds and reconciles payments. Each
+//! transaction is one write plan (see `db::plan`), written once here.
 
 pub mod bookings;
+mod cancel;
+mod confirm;
+mod hold;
 pub mod idempotency;
-mod one_trip;
+mod pay;
 pub mod payments;
 pub mod provider;
+mod refunds;
 pub mod reports;
 mod seat_assignment;
+mod seat_check;
 pub mod seat_guard;
 pub mod sweeper;

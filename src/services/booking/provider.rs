@@ -3,16 +3,12 @@
 //! sweeper finish an attempt that a crash interrupted without charging again.
 
 use async_trait::async_trait;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
 
 use crate::clock;
-use crate::config::DatabaseKind;
-use crate::db::batch::{Answers, Batch};
+use crate::db::plan::{Expect, WritePlan};
 use crate::db::Database;
 use crate::models::booking::sandbox_charge::{self, CHARGE, REFUND};
-use crate::services::db_errors::is_unique_violation;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
@@ -73,27 +69,37 @@ impl SandboxProvider {
         sandbox_charge::Entity::find()
             .filter(sandbox_charge::Column::PaymentRef.eq(key))
             .filter(sandbox_charge::Column::Kind.eq(CHARGE))
-            .one(&self.db.writer)
+            .one(&self.db.reader)
             .await
             .map_err(failed)
     }
 
-    /// The charge's row written in the next group of batches on SQLite (see
-    /// `db::batch_group`), and its id; `None` when it was not kept (most often: the attempt
-    /// was charged before, and its key is taken), for the plain insert to tell.
-    async fn charge_in_group(
+    /// Writes a ledger row; `None` when the attempt's key has one of this kind already (the
+    /// provider was asked again for the same attempt).
+    async fn record(
         &self,
         row: sandbox_charge::ActiveModel,
-    ) -> Result<Option<i64>, ProviderError> {
-        let sqlite = DbBackend::Sqlite;
-        let batch = Batch::new()
-            .write(sandbox_charge::Entity::insert(row).build(sqlite))
-            .count(Statement::from_string(sqlite, "SELECT last_insert_rowid()"));
-        let check = |answers: Answers| match answers.counts.as_slice() {
-            [1, id] => Some(*id),
-            _ => None,
-        };
-        self.db.run_batch(batch, check).await.map_err(failed)
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<sandbox_charge::Model>, ProviderError> {
+        let plan = WritePlan::new()
+            .write(
+                "recorded",
+                sandbox_charge::Entity::insert(row).into_query(),
+                Expect::Is(1),
+            )
+            .read(
+                "row",
+                sandbox_charge::Entity::find()
+                    .filter(sandbox_charge::Column::PaymentRef.eq(key))
+                    .filter(sandbox_charge::Column::Kind.eq(kind))
+                    .into_query(),
+            );
+        match self.db.execute(plan).await {
+            Ok(written) => written.one("row").map(Some).map_err(failed),
+            Err(err) if err.is_unique_violation() => Ok(None),
+            Err(err) => Err(failed(err)),
+        }
     }
 }
 
@@ -123,26 +129,15 @@ impl PaymentProvider for SandboxProvider {
             created_at: Set(clock::now()),
             ..Default::default()
         };
-        if self.db.kind == DatabaseKind::Sqlite {
-            if let Some(charge_id) = self.charge_in_group(row.clone()).await? {
-                return Ok(ChargeOutcome::Charged {
-                    provider_ref: format!("ch_{charge_id}"),
-                });
-            }
-        }
-        match sandbox_charge::Entity::insert(row)
-            .exec(&self.db.writer)
-            .await
-        {
-            Ok(inserted) => Ok(ChargeOutcome::Charged {
-                provider_ref: format!("ch_{}", inserted.last_insert_id),
+        match self.record(row, CHARGE, key).await? {
+            Some(charge) => Ok(ChargeOutcome::Charged {
+                provider_ref: format!("ch_{}", charge.id),
             }),
             // Asked again for the same attempt: the first charge stands.
-            Err(err) if is_unique_violation(&err) => match self.find_charge(key).await? {
+            None => match self.find_charge(key).await? {
                 Some(provider_ref) => Ok(ChargeOutcome::Charged { provider_ref }),
                 None => Err(ProviderError("charge vanished".into())),
             },
-            Err(err) => Err(failed(err)),
         }
     }
 
@@ -159,14 +154,9 @@ impl PaymentProvider for SandboxProvider {
             created_at: Set(clock::now()),
             ..Default::default()
         };
-        match sandbox_charge::Entity::insert(row)
-            .exec(&self.db.writer)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) if is_unique_violation(&err) => Ok(()),
-            Err(err) => Err(failed(err)),
-        }
+        // A second refund of one charge finds the first.
+        self.record(row, REFUND, key).await?;
+        Ok(())
     }
 
     async fn find_charge(&self, key: &str) -> Result<Option<String>, ProviderError> {

@@ -1,130 +1,83 @@
 //! The one promise that matters most: a seat is never sold twice. Seats are taken by a
-//! conditional write (free → held by this booking) whose affected-row count must equal the
-//! seats asked for, inside the transaction that creates the booking. The database serialises
-//! competing writes on the same rows (row locks on PostgreSQL/MySQL, the single write lock on
-//! SQLite), so of two overlapping requests exactly one can see the seats free. The unique
-//! `(flight_id, seat)` index guarantees one row per seat for the write to fight over.
+//! conditional write (free → held by this booking) whose changed-row count must equal the
+//! seats asked for, inside the transaction that creates the booking (its plan checks it). The
+//! database serialises competing writes on the same rows (row locks on PostgreSQL/MySQL, the
+//! single writer on SQLite), so of two overlapping requests exactly one can see the seats
+//! free. The unique `(flight_id, seat)` index guarantees one row per seat to fight over.
+//!
+//! These are the statements every plan that changes a flight's seats is made of.
 
 use chrono::NaiveDateTime;
 use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr, UpdateStatement};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, UpdateMany,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait};
 
 use crate::error::AppError;
 use crate::models::catalog::flight;
 use crate::models::catalog::flight_seat::{self, STATUS_AVAILABLE, STATUS_BOOKED, STATUS_HELD};
 
-/// Takes the flight's row lock (a write that changes nothing). Every transaction that changes
-/// a flight's seats takes it first: MySQL's foreign-key checks put shared locks on the flight
-/// row, and two bookings that both hold one and then both want to update the seat counter
-/// deadlock. Taken first, the lock queues them instead. On SQLite it also makes the
-/// transaction's first statement a write, so it takes the write lock at once.
-/// Returns whether the flight exists.
-pub async fn lock_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<bool, AppError> {
-    let matched = lock_flight_statement(flight_id)
-        .exec(conn)
-        .await?
-        .rows_affected;
-    Ok(matched == 1)
-}
-
-/// The write of [`lock_flight`]; it changes one row when the flight exists.
-pub fn lock_flight_statement(flight_id: i32) -> UpdateMany<flight::Entity> {
+/// The flight's row lock (a write that changes nothing). Every transaction that changes a
+/// flight's seats takes it first: MySQL's foreign-key checks put shared locks on the flight
+/// row, and two bookings that both hold one and then both want to update the flight's
+/// summaries deadlock. Taken first, the lock queues them instead.
+pub fn lock_flight_statement(flight_id: i32) -> UpdateStatement {
     flight::Entity::update_many()
         .col_expr(
             flight::Column::SeatsAvailable,
             Expr::col(flight::Column::SeatsAvailable).into(),
         )
         .filter(flight::Column::Id.eq(flight_id))
+        .into_query()
 }
 
-/// Takes the flight's row lock where the database has row locks; the lock's result is not
-/// needed. SQLite runs one write transaction at a time, so there it would only cost a round
-/// trip through the one writer; call it only where the transaction's next statement is a
-/// write (which takes SQLite's write lock at once).
-pub async fn queue_on_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<(), AppError> {
-    if conn.get_database_backend() != DbBackend::Sqlite {
-        lock_flight(conn, flight_id).await?;
-    }
-    Ok(())
+/// Takes the flight's lock in `conn`'s transaction; whether the flight exists (for the
+/// catalog's own transactions on a flight).
+pub async fn lock_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<bool, AppError> {
+    let backend = conn.get_database_backend();
+    let matched = conn
+        .execute(backend.build(&lock_flight_statement(flight_id)))
+        .await?
+        .rows_affected();
+    Ok(matched == 1)
 }
 
-/// Holds `seats` of `flight_id` for `booking_id` until `held_until`, or reports how many it
-/// could take. A seat is free when available, or held by a hold that ran out (`<= now`).
-/// With `guard` off (a test-only negative control) it takes the seats whatever their state.
-pub async fn take<C: ConnectionTrait>(
-    conn: &C,
+/// A seat anyone may take at `now`: available, or held by a hold that ran out (the sweeper
+/// has not freed it yet).
+fn free_at(now: NaiveDateTime) -> Condition {
+    Condition::any()
+        .add(flight_seat::Column::Status.eq(STATUS_AVAILABLE))
+        .add(
+            Condition::all()
+                .add(flight_seat::Column::Status.eq(STATUS_HELD))
+                .add(flight_seat::Column::HeldUntil.lte(now)),
+        )
+}
+
+/// Holds `seats` of `flight_id` for the booking `booking` names (its id, or a subquery that
+/// finds it) until `held_until`: only the free ones, unless `guard` is off (a test-only
+/// negative control, which takes them whatever their state).
+pub fn take_statement(
     flight_id: i32,
-    booking_id: i32,
+    booking: SimpleExpr,
     seats: &[String],
     held_until: NaiveDateTime,
     now: NaiveDateTime,
     guard: bool,
-) -> Result<bool, AppError> {
-    let hold = || hold_statement(flight_id, Expr::value(booking_id), seats, held_until);
-    if !guard {
-        let taken = hold().exec(conn).await?.rows_affected;
-        refresh(conn, flight_id, -(taken as i64)).await?;
-        return Ok(taken == seats.len() as u64);
-    }
-    // Available seats first: they are the ones the flight's counter counts.
-    let fresh = take_available_statement(flight_id, Expr::value(booking_id), seats, held_until)
-        .exec(conn)
-        .await?
-        .rows_affected;
-    let mut taken = fresh;
-    if taken < seats.len() as u64 {
-        // Then seats whose hold ran out before the sweeper released them.
-        taken += hold()
-            .filter(flight_seat::Column::Status.eq(STATUS_HELD))
-            .filter(flight_seat::Column::HeldUntil.lte(now))
-            .filter(flight_seat::Column::BookingId.ne(booking_id))
-            .exec(conn)
-            .await?
-            .rows_affected;
-    }
-    if taken != seats.len() as u64 {
-        return Ok(false);
-    }
-    refresh(conn, flight_id, -(fresh as i64)).await?;
-    Ok(true)
-}
-
-/// Holds `seats` of `flight_id` for the booking `booking` names (its id, or a subquery that
-/// finds it) until `held_until`, whatever their state: callers add the state they take from.
-pub fn hold_statement(
-    flight_id: i32,
-    booking: SimpleExpr,
-    seats: &[String],
-    held_until: NaiveDateTime,
-) -> UpdateMany<flight_seat::Entity> {
-    flight_seat::Entity::update_many()
+) -> UpdateStatement {
+    let mut take = flight_seat::Entity::update_many()
         .col_expr(flight_seat::Column::Status, Expr::value(STATUS_HELD))
         .col_expr(flight_seat::Column::BookingId, booking)
         .col_expr(flight_seat::Column::HeldUntil, Expr::value(held_until))
         .filter(flight_seat::Column::FlightId.eq(flight_id))
-        .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()))
+        .filter(flight_seat::Column::Seat.is_in(seats.iter().cloned()));
+    if guard {
+        take = take.filter(free_at(now));
+    }
+    take.into_query()
 }
 
-/// [`hold_statement`] for the seats that are available (not those whose hold ran out).
-pub fn take_available_statement(
-    flight_id: i32,
-    booking: SimpleExpr,
-    seats: &[String],
-    held_until: NaiveDateTime,
-) -> UpdateMany<flight_seat::Entity> {
-    hold_statement(flight_id, booking, seats, held_until)
-        .filter(flight_seat::Column::Status.eq(STATUS_AVAILABLE))
-}
-
-/// Frees every seat still held or booked by `booking_id`; returns how many.
-pub async fn release<C: ConnectionTrait>(
-    conn: &C,
-    flight_id: i32,
-    booking_id: i32,
-) -> Result<u64, AppError> {
-    let released = flight_seat::Entity::update_many()
+/// Frees every seat the booking still holds or booked.
+pub fn release_statement(booking_id: i32) -> UpdateStatement {
+    flight_seat::Entity::update_many()
         .col_expr(flight_seat::Column::Status, Expr::value(STATUS_AVAILABLE))
         .col_expr(
             flight_seat::Column::BookingId,
@@ -136,31 +89,11 @@ pub async fn release<C: ConnectionTrait>(
         )
         .filter(flight_seat::Column::BookingId.eq(booking_id))
         .filter(flight_seat::Column::Status.is_in([STATUS_HELD, STATUS_BOOKED]))
-        .exec(conn)
-        .await?
-        .rows_affected;
-    refresh(conn, flight_id, released as i64).await?;
-    Ok(released)
+        .into_query()
 }
 
-/// Turns the booking's held seats into booked ones; returns how many. The caller holds the
-/// flight's lock (see `lock_flight`).
-pub async fn mark_booked<C: ConnectionTrait>(
-    conn: &C,
-    flight_id: i32,
-    booking_id: i32,
-) -> Result<u64, AppError> {
-    let booked = mark_booked_statement(booking_id)
-        .exec(conn)
-        .await?
-        .rows_affected;
-    refresh(conn, flight_id, 0).await?;
-    Ok(booked)
-}
-
-/// The write of [`mark_booked`] without the summaries' refresh that must follow it (see
-/// [`summaries_statement`]).
-pub fn mark_booked_statement(booking_id: i32) -> UpdateMany<flight_seat::Entity> {
+/// Turns the booking's held seats into booked ones.
+pub fn mark_booked_statement(booking_id: i32) -> UpdateStatement {
     flight_seat::Entity::update_many()
         .col_expr(flight_seat::Column::Status, Expr::value(STATUS_BOOKED))
         .col_expr(
@@ -169,85 +102,51 @@ pub fn mark_booked_statement(booking_id: i32) -> UpdateMany<flight_seat::Entity>
         )
         .filter(flight_seat::Column::BookingId.eq(booking_id))
         .filter(flight_seat::Column::Status.eq(STATUS_HELD))
+        .into_query()
 }
 
-/// Moves the end of the booking's holds (kept while a payment is with the provider). Holds
-/// only get longer here, so the flight's `holds_lapse_at` stays a lower bound and is left
-/// alone: this transaction does not hold the flight's lock, and taking it after the booking's
-/// would invert the lock order.
-pub async fn hold_until<C: ConnectionTrait>(
-    conn: &C,
-    booking_id: i32,
-    until: NaiveDateTime,
-) -> Result<(), AppError> {
-    hold_until_statement(booking_id, until).exec(conn).await?;
-    Ok(())
-}
-
-/// The write of [`hold_until`].
-pub fn hold_until_statement(
-    booking_id: i32,
-    until: NaiveDateTime,
-) -> UpdateMany<flight_seat::Entity> {
+/// Moves the end of the booking's holds to `until` (kept while a payment is with the
+/// provider, given back after it). The flight's `holds_lapse_at` is left alone: it stays a
+/// lower bound (a hold that ends later than it says is found when it is looked at), and this
+/// transaction does not hold the flight's lock.
+pub fn hold_until_statement(booking_id: i32, until: SimpleExpr) -> UpdateStatement {
     flight_seat::Entity::update_many()
-        .col_expr(flight_seat::Column::HeldUntil, Expr::value(until))
+        .col_expr(flight_seat::Column::HeldUntil, until)
         .filter(flight_seat::Column::BookingId.eq(booking_id))
         .filter(flight_seat::Column::Status.eq(STATUS_HELD))
+        .into_query()
 }
 
-/// Keeps the flight's two summaries of its seats right, in the same transaction as the seats:
-/// `seats_available` (its `available` seats, moved by `delta`) and `holds_lapse_at` (the
-/// earliest end of a hold, NULL when nothing is held; one lookup in the holds index). Search
-/// reads both instead of counting seat rows. The caller holds the flight's lock, so no other
-/// transaction changes which of its seats are held meanwhile.
-async fn refresh<C: ConnectionTrait>(conn: &C, flight_id: i32, delta: i64) -> Result<(), AppError> {
-    let backend = conn.get_database_backend();
-    if backend != DbBackend::MySql {
-        // One statement: one round trip fewer through SQLite's single writer.
-        conn.execute(summaries_statement(backend, flight_id, delta))
-            .await?;
-        return Ok(());
-    }
-    // A plain read, then a write: on MySQL a subquery inside the UPDATE would lock the seats.
-    let row = conn
-        .query_one(backend.build(&earliest_hold(flight_id)))
-        .await?;
-    let earliest: Option<NaiveDateTime> = match row {
-        Some(row) => row.try_get_by_index(0)?,
-        None => None,
+/// Sets the flight's two summaries of its seats from the seats themselves, in the transaction
+/// that changed them: `seats_available` (its `available` seats) and `holds_lapse_at` (the
+/// earliest end of a hold, NULL when nothing is held). Both are one range of the
+/// `(flight_id, status, held_until)` index. Search reads them instead of counting seat rows.
+/// The caller holds the flight's lock (see [`lock_flight_statement`]). Changes one row when
+/// the flight exists.
+pub fn summaries_statement(flight_id: i32) -> UpdateStatement {
+    let of_flight = |status: &str| {
+        Query::select()
+            .from(flight_seat::Entity)
+            .and_where(flight_seat::Column::FlightId.eq(flight_id))
+            .and_where(flight_seat::Column::Status.eq(status))
+            .to_owned()
     };
-    conn.execute(backend.build(&summaries_update(flight_id, delta, Expr::value(earliest))))
-        .await?;
-    Ok(())
-}
-
-/// The refresh of the flight's seat summaries as one statement, its earliest hold found by a
-/// subquery (SQLite and PostgreSQL; see `refresh` for MySQL).
-pub fn summaries_statement(backend: DbBackend, flight_id: i32, delta: i64) -> Statement {
-    let earliest = SimpleExpr::SubQuery(
-        None,
-        Box::new(earliest_hold(flight_id).into_sub_query_statement()),
-    );
-    backend.build(&summaries_update(flight_id, delta, earliest))
-}
-
-fn earliest_hold(flight_id: i32) -> SelectStatement {
-    Query::select()
+    let available: SelectStatement = of_flight(STATUS_AVAILABLE)
+        .expr(Expr::cust("COUNT(*)"))
+        .to_owned();
+    let earliest_hold: SelectStatement = of_flight(STATUS_HELD)
         .expr(Expr::col(flight_seat::Column::HeldUntil).min())
-        .from(flight_seat::Entity)
-        .and_where(flight_seat::Column::FlightId.eq(flight_id))
-        .and_where(flight_seat::Column::Status.eq(STATUS_HELD))
-        .to_owned()
-}
-
-fn summaries_update(flight_id: i32, delta: i64, earliest_hold: SimpleExpr) -> UpdateStatement {
+        .to_owned();
     Query::update()
         .table(flight::Entity)
         .value(
             flight::Column::SeatsAvailable,
-            Expr::col(flight::Column::SeatsAvailable).add(delta),
+            SimpleExpr::SubQuery(None, Box::new(available.into_sub_query_statement())),
         )
-        .value(flight::Column::HoldsLapseAt, earliest_hold)
+        .value(
+            flight::Column::HoldsLapseAt,
+            SimpleExpr::SubQuery(None, Box::new(earliest_hold.into_sub_query_statement())),
+        )
         .and_where(flight::Column::Id.eq(flight_id))
         .to_owned()
 }

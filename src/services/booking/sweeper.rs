@@ -5,13 +5,14 @@
 
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use super::idempotency;
 use super::payments::{refund_requested, settle, PaymentPolicy, Settled, REFUNDABLE};
 use super::provider::PaymentProvider;
 use super::seat_guard;
 use crate::clock;
+use crate::db::plan::{Expect, PlanError, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, EXPIRED, PENDING};
@@ -71,24 +72,41 @@ async fn expire_overdue(
         .await?;
     let mut expired = 0;
     for candidate in overdue {
-        let txn = db.writer.begin().await?;
-        seat_guard::lock_flight(&txn, candidate.flight_id).await?;
-        let changed = booking::Entity::update_many()
+        let expire = booking::Entity::update_many()
             .col_expr(booking::Column::Status, Expr::value(EXPIRED))
             .col_expr(booking::Column::UpdatedAt, Expr::value(now))
             .filter(booking::Column::Id.eq(candidate.id))
             .filter(booking::Column::Status.eq(PENDING))
             .filter(booking::Column::ExpiresAt.lte(now))
             .filter(not_locked())
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        if changed == 1 {
-            seat_guard::release(&txn, candidate.flight_id, candidate.id).await?;
-            outbox::enqueue(&txn, candidate.id, outbox::EXPIRED, email_max_attempts, now).await?;
-            expired += 1;
+            .into_query();
+        let plan = WritePlan::new()
+            .lock(
+                "flight",
+                seat_guard::lock_flight_statement(candidate.flight_id),
+            )
+            .write("expired", expire, Expect::Is(1))
+            .write(
+                "released",
+                seat_guard::release_statement(candidate.id),
+                Expect::Any,
+            )
+            .write(
+                "summaries",
+                seat_guard::summaries_statement(candidate.flight_id),
+                Expect::Any,
+            )
+            .write(
+                "email",
+                outbox::enqueue_insert(candidate.id, outbox::EXPIRED, email_max_attempts, now)?,
+                Expect::Is(1),
+            );
+        match db.execute(plan).await {
+            Ok(_) => expired += 1,
+            // Paid, cancelled or expired meanwhile (by another sweeper).
+            Err(PlanError::Refused("expired")) => {}
+            Err(other) => return Err(other.into()),
         }
-        txn.commit().await?;
     }
     Ok(expired)
 }
@@ -110,7 +128,7 @@ async fn reconcile_payments(
     for attempt in stale {
         let id = attempt.id;
         // One attempt that cannot be settled now must not hold up the rest of the sweep.
-        match settle(db, provider, policy.email_max_attempts, attempt).await {
+        match settle(db, provider, policy, attempt).await {
             Ok(Settled::Completed) => report.payments_completed += 1,
             Ok(Settled::Failed) => report.payments_failed += 1,
             Err(err) => {

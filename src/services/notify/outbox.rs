@@ -1,14 +1,13 @@
 //! The outbox table: enqueue inside a booking transaction; claim, finish and retry.
 
 use chrono::{Duration, NaiveDateTime};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, InsertStatement, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Statement, UpdateMany,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    UpdateMany,
 };
 
-use crate::config::DatabaseKind;
-use crate::db::batch::Batch;
+use crate::db::plan::{Expect, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking;
@@ -25,39 +24,15 @@ pub const LEASE_SECONDS: i64 = 60;
 /// Error texts kept per email.
 const MAX_ERROR_LEN: usize = 1000;
 
-/// Writes the email announcing `kind` for the booking; call it inside the transaction that
-/// makes the change.
-pub async fn enqueue<C: ConnectionTrait>(
-    txn: &C,
+/// The email announcing `kind` for the booking, for the plan that makes the change: it inserts
+/// one row, or none when the booking has no owner. The recipient is the owner's address, read
+/// by the INSERT itself.
+pub fn enqueue_insert(
     booking_id: i32,
     kind: &str,
     max_attempts: u32,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
-    let insert = enqueue_statement(
-        txn.get_database_backend(),
-        booking_id,
-        kind,
-        max_attempts,
-        now,
-    )?;
-    let inserted = txn.execute(insert).await?.rows_affected();
-    if inserted != 1 {
-        return Err(anyhow::anyhow!("email for booking {booking_id}, which has no owner").into());
-    }
-    Ok(())
-}
-
-/// The write of [`enqueue`]: it inserts one row, or none when the booking has no owner.
-pub fn enqueue_statement(
-    backend: DbBackend,
-    booking_id: i32,
-    kind: &str,
-    max_attempts: u32,
-    now: NaiveDateTime,
-) -> Result<Statement, AppError> {
-    // One statement: the recipient is the booking's owner's address, read by the INSERT
-    // itself (a round trip fewer through SQLite's one writer). Columns left out are NULL.
+) -> Result<InsertStatement, AppError> {
     let owner_of_booking = Query::select()
         .column(booking::Column::UserId)
         .from(booking::Entity)
@@ -75,7 +50,7 @@ pub fn enqueue_statement(
         .from(user::Entity)
         .and_where(user::Column::Id.in_subquery(owner_of_booking))
         .to_owned();
-    let insert = Query::insert()
+    Ok(Query::insert()
         .into_table(email::Entity)
         .columns([
             email::Column::BookingId,
@@ -89,8 +64,7 @@ pub fn enqueue_statement(
         ])
         .select_from(row)
         .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
-        .to_owned();
-    Ok(backend.build(&insert))
+        .to_owned())
 }
 
 /// Takes up to `limit` due emails for this worker: a conditional write per email, so of
@@ -112,79 +86,75 @@ pub async fn claim_due(
         .filter(free())
         .order_by_asc(email::Column::Id)
         .limit(limit);
-    let lease_free = || {
+    let due: Vec<i32> = due
+        .select_only()
+        .column(email::Column::Id)
+        .into_tuple()
+        .all(&db.reader)
+        .await?;
+    // One conditional write per email, all in one plan: of several workers (or instances),
+    // exactly one leases each.
+    let leases = due.iter().map(|&id| {
         email::Entity::update_many()
             .col_expr(email::Column::LeaseUntil, Expr::value(lease))
+            .filter(email::Column::Id.eq(id))
             .filter(email::Column::Status.eq(PENDING))
             .filter(free())
-    };
-    if db.writer.support_returning() {
-        // One statement for the whole batch, still conditional per row.
-        let mut claimed = lease_free()
-            .filter(
-                email::Column::Id.in_subquery(
-                    due.clone()
-                        .select_only()
-                        .column(email::Column::Id)
-                        .into_query(),
-                ),
-            )
-            .exec_with_returning(&db.writer)
-            .await?;
-        claimed.sort_by_key(|email| email.id);
-        return Ok((claimed, lease));
-    }
-    // MySQL can neither limit a subquery under IN nor return the rows it updated.
-    let due = due.all(&db.writer).await?;
-    let mut claimed = Vec::with_capacity(due.len());
-    for candidate in due {
-        let taken = lease_free()
-            .filter(email::Column::Id.eq(candidate.id))
-            .exec(&db.writer)
-            .await?
-            .rows_affected;
-        if taken == 1 {
-            claimed.push(candidate);
-        }
-    }
+            .into_query()
+    });
+    let claimed = leased(db, &due, leases).await?;
     Ok((claimed, lease))
 }
 
-/// Takes the email for sending if it still carries `lease` (renewed for the send): of two
-/// jobs for one email, only one gets it. Returns the email.
+/// Takes the emails for sending that still carry `lease` (each renewed for the send): of two
+/// jobs for one email, only one gets it. Returns the emails taken, in id order.
 pub async fn take(
-    db: &Database,
-    id: i32,
-    lease: NaiveDateTime,
-    now: NaiveDateTime,
-) -> Result<Option<email::Model>, AppError> {
-    let renew = lease_renewal(lease, now).filter(email::Column::Id.eq(id));
-    if db.writer.support_returning() {
-        return Ok(renew.exec_with_returning(&db.writer).await?.pop());
-    }
-    if renew.exec(&db.writer).await?.rows_affected != 1 {
-        return Ok(None);
-    }
-    Ok(email::Entity::find_by_id(id).one(&db.writer).await?)
-}
-
-/// [`take`] for several emails of one lease in one statement, where the database returns
-/// the rows it updates (SQLite, PostgreSQL); `None` elsewhere, where the caller takes them
-/// one by one. Returns the emails it took, each with its renewed lease.
-pub async fn take_together(
     db: &Database,
     ids: &[i32],
     lease: NaiveDateTime,
     now: NaiveDateTime,
-) -> Result<Option<Vec<email::Model>>, AppError> {
-    if !db.writer.support_returning() {
-        return Ok(None);
+) -> Result<Vec<email::Model>, AppError> {
+    let renewals = ids.iter().map(|&id| {
+        lease_renewal(lease, now)
+            .filter(email::Column::Id.eq(id))
+            .into_query()
+    });
+    leased(db, ids, renewals).await
+}
+
+/// Runs one lease write per email of `ids` (in order) in one plan and returns the emails whose
+/// write changed their row, as they are now.
+async fn leased(
+    db: &Database,
+    ids: &[i32],
+    writes: impl Iterator<Item = sea_orm::sea_query::UpdateStatement>,
+) -> Result<Vec<email::Model>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    let taken = lease_renewal(lease, now)
-        .filter(email::Column::Id.is_in(ids.iter().copied()))
-        .exec_with_returning(&db.writer)
-        .await?;
-    Ok(Some(taken))
+    let plan = writes
+        .fold(WritePlan::new(), |plan, write| {
+            plan.write("lease", write, Expect::Any)
+        })
+        .read(
+            "emails",
+            email::Entity::find()
+                .filter(email::Column::Id.is_in(ids.iter().copied()))
+                .order_by_asc(email::Column::Id)
+                .into_query(),
+        );
+    let written = db.execute(plan).await?;
+    let mine: Vec<i32> = ids
+        .iter()
+        .zip(written.counts_of("lease"))
+        .filter(|(_, count)| *count == 1)
+        .map(|(id, _)| *id)
+        .collect();
+    Ok(written
+        .all::<email::Model>("emails")?
+        .into_iter()
+        .filter(|email| mine.contains(&email.id))
+        .collect())
 }
 
 /// A fresh lease from `now` for pending emails that still carry `lease` (the caller picks
@@ -201,20 +171,21 @@ fn lease_renewal(lease: NaiveDateTime, now: NaiveDateTime) -> UpdateMany<email::
 
 /// Gives a claimed email back at once (it could not be queued).
 pub async fn release(db: &Database, id: i32) -> Result<(), AppError> {
-    email::Entity::update_many()
+    let released = email::Entity::update_many()
         .col_expr(
             email::Column::LeaseUntil,
             Expr::value(Option::<NaiveDateTime>::None),
         )
         .filter(email::Column::Id.eq(id))
         .filter(email::Column::Status.eq(PENDING))
-        .exec(&db.writer)
+        .into_query();
+    db.execute(WritePlan::new().write("released", released, Expect::Any))
         .await?;
     Ok(())
 }
 
-/// The server accepted it: never send it again. On SQLite the write joins the next group of
-/// batches (see `db::batch_group`) rather than paying for a transaction of its own.
+/// The server accepted it: never send it again. (On SQLite the write joins the next group of
+/// batches rather than paying for a transaction of its own, see `db::plan`.)
 pub async fn mark_sent(db: &Database, id: i32, now: NaiveDateTime) -> Result<(), AppError> {
     let marked = email::Entity::update_many()
         .col_expr(email::Column::Status, Expr::value(SENT))
@@ -228,15 +199,11 @@ pub async fn mark_sent(db: &Database, id: i32, now: NaiveDateTime) -> Result<(),
             Expr::col(email::Column::Attempts).add(1),
         )
         .filter(email::Column::Id.eq(id))
-        .filter(email::Column::Status.eq(PENDING));
-    if db.kind == DatabaseKind::Sqlite {
-        // Any count will do: none means another job recorded it first.
-        let batch = Batch::new().write(marked.clone().build(DbBackend::Sqlite));
-        if db.run_batch(batch, |_| Some(())).await?.is_some() {
-            return Ok(());
-        }
-    }
-    marked.exec(&db.writer).await?;
+        .filter(email::Column::Status.eq(PENDING))
+        .into_query();
+    // None marked: another job recorded it first.
+    db.execute(WritePlan::new().write("sent", marked, Expect::Any))
+        .await?;
     Ok(())
 }
 
@@ -253,7 +220,7 @@ pub async fn mark_attempt_failed(
     let give_up = attempts >= sent.max_attempts;
     let delay = backoff_seconds(retry_seconds, attempts);
     let error: String = error.chars().take(MAX_ERROR_LEN).collect();
-    email::Entity::update_many()
+    let failed = email::Entity::update_many()
         .col_expr(email::Column::Attempts, Expr::value(attempts))
         .col_expr(
             email::Column::Status,
@@ -270,7 +237,8 @@ pub async fn mark_attempt_failed(
         )
         .filter(email::Column::Id.eq(sent.id))
         .filter(email::Column::Status.eq(PENDING))
-        .exec(&db.writer)
+        .into_query();
+    db.execute(WritePlan::new().write("failed", failed, Expect::Any))
         .await?;
     Ok(())
 }
@@ -298,7 +266,7 @@ pub async fn list(
 
 /// Puts a failed email back in the queue with a fresh set of attempts.
 pub async fn retry(db: &Database, id: i32, now: NaiveDateTime) -> Result<email::Model, AppError> {
-    let requeued = email::Entity::update_many()
+    let requeue = email::Entity::update_many()
         .col_expr(email::Column::Status, Expr::value(PENDING))
         .col_expr(email::Column::Attempts, Expr::value(0))
         .col_expr(email::Column::NextAttemptAt, Expr::value(now))
@@ -308,14 +276,21 @@ pub async fn retry(db: &Database, id: i32, now: NaiveDateTime) -> Result<email::
         )
         .filter(email::Column::Id.eq(id))
         .filter(email::Column::Status.eq(FAILED))
-        .exec(&db.writer)
-        .await?
-        .rows_affected;
-    let current = email::Entity::find_by_id(id)
-        .one(&db.writer)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if requeued == 0 {
+        .into_query();
+    let written = db
+        .execute(
+            WritePlan::new()
+                .write("requeued", requeue, Expect::Any)
+                .read(
+                    "email",
+                    email::Entity::find()
+                        .filter(email::Column::Id.eq(id))
+                        .into_query(),
+                ),
+        )
+        .await?;
+    let current: email::Model = written.all("email")?.pop().ok_or(AppError::NotFound)?;
+    if written.count("requeued") == 0 {
         return Err(AppError::Conflict(format!(
             "the email is {}, not failed",
             current.status

@@ -11,8 +11,6 @@ use lettre::Message;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use tera::Tera;
 
-use super::mailer::Mailer;
-use super::outbox;
 use crate::clock;
 use crate::db::Database;
 use crate::error::AppError;
@@ -21,6 +19,8 @@ use crate::models::booking::{booking, booking_seat};
 use crate::models::catalog::{airport, flight, Currency, Money};
 use crate::models::identity::user;
 use crate::models::notify::email;
+use crate::services::notify::mailer::Mailer;
+use crate::services::notify::outbox;
 use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat};
 
 /// Emails moved to the job queue per statement.
@@ -105,80 +105,49 @@ impl Delivery {
     /// moved on, and records each outcome. Stops at the first error of the outbox itself; the
     /// emails not reached keep their lease until it runs out and the relay queues them again.
     pub async fn run(&self, job: &EmailJob) -> Result<Vec<Outcome>, AppError> {
-        let (db, ids, lease) = (self.db.clone(), job.email_ids.clone(), job.lease);
-        let together = self
-            .db
-            .write(async move { outbox::take_together(&db, &ids, lease, clock::now()).await })
-            .await?;
+        let taken = outbox::take(&self.db, &job.email_ids, job.lease, clock::now()).await?;
+        let mut taken: HashMap<i32, email::Model> =
+            taken.into_iter().map(|email| (email.id, email)).collect();
         let mut outcomes = Vec::with_capacity(job.email_ids.len());
-        match together {
-            Some(taken) => {
-                let mut taken: HashMap<i32, email::Model> =
-                    taken.into_iter().map(|email| (email.id, email)).collect();
-                for id in &job.email_ids {
-                    let outcome = match taken.remove(id) {
-                        Some(email) => self.send_and_record(email).await?,
-                        None => Outcome::Stale,
-                    };
-                    outcomes.push(outcome);
-                }
-            }
-            None => {
-                for &id in &job.email_ids {
-                    outcomes.push(self.run_one(id, job.lease).await?);
-                }
-            }
+        for id in &job.email_ids {
+            let outcome = match taken.remove(id) {
+                Some(email) => self.send_and_record(email).await?,
+                None => Outcome::Stale,
+            };
+            outcomes.push(outcome);
         }
         Ok(outcomes)
     }
 
-    /// Takes one email unless it is stale, then sends it and records the outcome.
-    async fn run_one(&self, id: i32, lease: NaiveDateTime) -> Result<Outcome, AppError> {
-        let db = self.db.clone();
-        let taken = self
-            .db
-            .write(async move { outbox::take(&db, id, lease, clock::now()).await })
-            .await?;
-        match taken {
-            Some(email) => self.send_and_record(email).await,
-            None => Ok(Outcome::Stale),
-        }
-    }
-
     /// Sends a taken email (unless its lease is nearly over) and records the outcome. A failure
     /// is recorded in the outbox (with the next attempt's time); the relay queues it again when
-    /// due, so the job itself always succeeds. The outbox writes go through the database's
-    /// write lane (see `Database::write`); the rendering and the SMTP conversation stay here.
+    /// due, so the job itself always succeeds.
     async fn send_and_record(&self, email: email::Model) -> Result<Outcome, AppError> {
-        let db = self.db.clone();
         match self.send_one(&email).await {
             Ok(Handed::Back) => Ok(Outcome::Stale),
             Ok(Handed::Over) => {
-                self.db
-                    .write(async move { outbox::mark_sent(&db, email.id, clock::now()).await })
-                    .await?;
+                outbox::mark_sent(&self.db, email.id, clock::now()).await?;
                 Ok(Outcome::Sent)
             }
             Err(err) => {
                 let error = format!("{err:#}");
                 tracing::warn!(email_id = email.id, error = %error, "email not sent; will retry");
-                let retry_seconds = self.retry_seconds;
-                let failed = async move {
-                    outbox::mark_attempt_failed(&db, &email, &error, retry_seconds, clock::now())
-                        .await
-                };
-                self.db.write(failed).await?;
+                outbox::mark_attempt_failed(
+                    &self.db,
+                    &email,
+                    &error,
+                    self.retry_seconds,
+                    clock::now(),
+                )
+                .await?;
                 Ok(Outcome::Failed)
             }
         }
     }
 
+    /// The booking this email tells of is durable: its plan returned only once it was, and so
+    /// did the plan that took the email.
     async fn send_one(&self, due: &email::Model) -> anyhow::Result<Handed> {
-        // The booking this email tells of must be on disk before the customer hears of it.
-        self.db
-            .make_durable()
-            .await
-            .context("cannot make the booking durable before emailing")?;
         let view = self.view(due).await?;
         let rendered = render(&self.tera, &view)?;
         let to: Mailbox = due.recipient.parse().context("bad recipient address")?;

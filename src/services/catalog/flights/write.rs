@@ -1,71 +1,28 @@
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+//! Writing flights: create (with its seats), update and delete, checked against the catalog.
+
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
-    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryResult, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
 };
 
-use super::airplanes::Cabin;
-use super::airports::{find_by_code, parse_timezone};
-use super::seats;
+use super::local_date;
+use super::read::{get_details, FlightDetails};
 use crate::clock;
-use crate::db::template::{PerBackend, Template};
 use crate::db::Database;
 use crate::error::{AppError, Validator};
 use crate::models::catalog::{
     airplane, airport, flight, flight_seat, Currency, FlightNumber, IataCode, Money,
 };
 use crate::services::booking::seat_guard;
+use crate::services::catalog::airplanes::Cabin;
+use crate::services::catalog::airports::{find_by_code, parse_timezone};
+use crate::services::catalog::seats;
 use crate::services::db_errors::{is_foreign_key_violation, is_unique_violation};
 
 /// No scheduled flight lasts longer.
 const MAX_DURATION_HOURS: i64 = 24;
-
-/// A flight with its airports' codes, as every read shows it. Read from `details_select`'s
-/// columns by position (see the `FromQueryResult` below).
-#[derive(Debug, Clone)]
-pub struct FlightDetails {
-    pub id: i32,
-    pub flight_number: String,
-    pub airplane_id: i32,
-    pub departure_airport: String,
-    pub arrival_airport: String,
-    pub departure_time: NaiveDateTime,
-    pub arrival_time: NaiveDateTime,
-    pub price_economy: i64,
-    pub price_business: i64,
-    pub currency: String,
-    pub seats_total: i32,
-    /// Free seats: the flight's counter plus holds that ran out before the sweeper freed them.
-    pub seats_available: i64,
-}
-
-/// By position, in `details_select`'s column order: looking each of 12 columns up by name
-/// (a formatted key and a map lookup per column) was a sixth of a 20-result search.
-impl FromQueryResult for FlightDetails {
-    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        if !pre.is_empty() {
-            return Err(DbErr::Type(format!(
-                "FlightDetails is read by position, not under the prefix {pre}"
-            )));
-        }
-        Ok(Self {
-            id: row.try_get_by_index(0)?,
-            flight_number: row.try_get_by_index(1)?,
-            airplane_id: row.try_get_by_index(2)?,
-            departure_time: row.try_get_by_index(3)?,
-            arrival_time: row.try_get_by_index(4)?,
-            price_economy: row.try_get_by_index(5)?,
-            price_business: row.try_get_by_index(6)?,
-            currency: row.try_get_by_index(7)?,
-            seats_total: row.try_get_by_index(8)?,
-            seats_available: row.try_get_by_index(9)?,
-            departure_airport: row.try_get_by_index(10)?,
-            arrival_airport: row.try_get_by_index(11)?,
-        })
-    }
-}
 
 pub struct FlightForCreate {
     pub flight_number: FlightNumber,
@@ -89,153 +46,6 @@ pub struct FlightForUpdate {
     pub price_economy: Option<i64>,
     pub price_business: Option<i64>,
     pub currency: Option<Currency>,
-}
-
-/// The calendar date of a UTC instant at a place.
-pub fn local_date(utc: NaiveDateTime, tz: Tz) -> NaiveDate {
-    tz.from_utc_datetime(&utc).date_naive()
-}
-
-/// `flights.seats_available` counts available seats; a hold that ran out is free too, even
-/// before the sweeper releases it. Such holds are counted (from the holds index) only on a
-/// flight whose earliest hold has ended (`holds_lapse_at`): for every other flight the
-/// counter is the answer, with no subquery run.
-pub fn free_seats(now: NaiveDateTime) -> SimpleExpr {
-    let s = Alias::new("s");
-    let expired_holds = Query::select()
-        .expr(Expr::col((s.clone(), flight_seat::Column::Id)).count())
-        .from_as(flight_seat::Entity, s.clone())
-        .and_where(
-            Expr::col((s.clone(), flight_seat::Column::FlightId))
-                .equals((flight::Entity, flight::Column::Id)),
-        )
-        .and_where(Expr::col((s.clone(), flight_seat::Column::Status)).eq(flight_seat::STATUS_HELD))
-        .and_where(Expr::col((s, flight_seat::Column::HeldUntil)).lte(now))
-        .to_owned();
-    let lapsed = Expr::case(
-        Expr::col((flight::Entity, flight::Column::HoldsLapseAt)).lte(now),
-        SimpleExpr::SubQuery(None, Box::new(expired_holds.into_sub_query_statement())),
-    )
-    .finally(0);
-    Expr::col((flight::Entity, flight::Column::SeatsAvailable))
-        .add(SimpleExpr::Case(Box::new(lapsed)))
-}
-
-/// Flights joined to their airports' codes; filters and order are added by the caller. The
-/// column order is what `FlightDetails` reads; more columns may follow.
-pub fn details_select(backend: DbBackend, now: NaiveDateTime) -> SelectStatement {
-    let dep = Alias::new("dep");
-    let arr = Alias::new("arr");
-    let mut select = Query::select();
-    select
-        .columns([
-            (flight::Entity, flight::Column::Id),
-            (flight::Entity, flight::Column::FlightNumber),
-            (flight::Entity, flight::Column::AirplaneId),
-        ])
-        .expr(stored_time(backend, flight::Column::DepartureTime))
-        .expr(stored_time(backend, flight::Column::ArrivalTime))
-        .columns([
-            (flight::Entity, flight::Column::PriceEconomy),
-            (flight::Entity, flight::Column::PriceBusiness),
-            (flight::Entity, flight::Column::Currency),
-            (flight::Entity, flight::Column::SeatsTotal),
-        ])
-        .expr_as(free_seats(now), Alias::new("seats_available"))
-        .expr_as(
-            Expr::col((dep.clone(), airport::Column::Code)),
-            Alias::new("departure_airport"),
-        )
-        .expr_as(
-            Expr::col((arr.clone(), airport::Column::Code)),
-            Alias::new("arrival_airport"),
-        )
-        .from(flight::Entity);
-    join_airports(&mut select);
-    select
-}
-
-/// A flight's timestamp column as a read carries it. SQLite keeps timestamps as text, which
-/// sqlx parses by trying three formats in turn (each re-reading its format string: ~4 % of a
-/// 20-result search's samples); as whole seconds since the epoch it decodes with no parsing
-/// (stored times are whole seconds everywhere).
-fn stored_time(backend: DbBackend, column: flight::Column) -> SimpleExpr {
-    let column = Expr::col((flight::Entity, column));
-    match backend {
-        // `?` is where sea-query puts the expression on SQLite (`$1` is only PostgreSQL's).
-        DbBackend::Sqlite => Expr::cust_with_expr("CAST(strftime('%s', ?) AS INTEGER)", column),
-        DbBackend::Postgres | DbBackend::MySql => column.into(),
-    }
-}
-
-/// The two airport joins, shared by the rows and the count of a search.
-pub fn join_airports(select: &mut SelectStatement) {
-    let dep = Alias::new("dep");
-    let arr = Alias::new("arr");
-    select
-        .join_as(
-            JoinType::InnerJoin,
-            airport::Entity,
-            dep.clone(),
-            Expr::col((dep, airport::Column::Id))
-                .equals((flight::Entity, flight::Column::DepartureAirportId)),
-        )
-        .join_as(
-            JoinType::InnerJoin,
-            airport::Entity,
-            arr.clone(),
-            Expr::col((arr, airport::Column::Id))
-                .equals((flight::Entity, flight::Column::ArrivalAirportId)),
-        );
-}
-
-/// Stands for "now" while a template is built: no flight read holds the earliest time.
-pub const SENTINEL_NOW: NaiveDateTime = NaiveDateTime::MIN;
-const SENTINEL_ID: i32 = i32::MIN + 7;
-
-fn details_by_id(backend: DbBackend, now: NaiveDateTime, id: i32) -> SelectStatement {
-    let mut select = details_select(backend, now);
-    select.and_where(Expr::col((flight::Entity, flight::Column::Id)).eq(id));
-    select
-}
-
-pub async fn get_details<C: ConnectionTrait>(conn: &C, id: i32) -> Result<FlightDetails, AppError> {
-    static BY_ID: PerBackend = PerBackend::new();
-    let backend = conn.get_database_backend();
-    let template = BY_ID.get(backend, || {
-        Template::new(
-            backend,
-            &details_by_id(backend, SENTINEL_NOW, SENTINEL_ID),
-            &[SENTINEL_NOW.into(), SENTINEL_ID.into()],
-        )
-    });
-    let statement = template.statement(&[clock::now().into(), id.into()]);
-    FlightDetails::find_by_statement(statement)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-pub async fn get(db: &Database, id: i32) -> Result<FlightDetails, AppError> {
-    get_details(&db.reader, id).await
-}
-
-/// Several flights in one query, by id (a list of bookings shows each one's flight).
-pub async fn get_many(
-    db: &Database,
-    ids: &[i32],
-) -> Result<std::collections::HashMap<i32, FlightDetails>, AppError> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let backend = db.reader.get_database_backend();
-    let mut select = details_select(backend, clock::now());
-    select.and_where(Expr::col((flight::Entity, flight::Column::Id)).is_in(ids.iter().copied()));
-    let statement = backend.build(&select);
-    let flights = FlightDetails::find_by_statement(statement)
-        .all(&db.reader)
-        .await?;
-    Ok(flights.into_iter().map(|f| (f.id, f)).collect())
 }
 
 /// The checked, resolved form of a flight about to be written.
@@ -521,25 +331,4 @@ pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
     }
     txn.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod template_tests {
-    use super::*;
-
-    #[test]
-    fn the_by_id_template_builds_what_sea_query_builds() {
-        let now = clock::now();
-        for backend in [DbBackend::Sqlite, DbBackend::Postgres, DbBackend::MySql] {
-            let template = Template::new(
-                backend,
-                &details_by_id(backend, SENTINEL_NOW, SENTINEL_ID),
-                &[SENTINEL_NOW.into(), SENTINEL_ID.into()],
-            );
-            assert_eq!(
-                template.statement(&[now.into(), 42.into()]),
-                backend.build(&details_by_id(backend, now, 42))
-            );
-        }
-    }
 }

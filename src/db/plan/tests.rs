@@ -1,0 +1,174 @@
+//! Plans on a real database: SQLite always; PostgreSQL and MySQL when
+//! `SKYBOOK_TEST_POSTGRES_URL` / `SKYBOOK_TEST_MYSQL_URL` name an empty database to use.
+
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::ConnectionTrait;
+
+use super::*;
+use crate::config::{Secret, Settings};
+
+/// The databases to test on, each with an empty `plan_t`. Tests share the servers' databases
+/// and run at once, so they run one at a time here.
+async fn databases(
+    dir: &tempfile::TempDir,
+) -> (tokio::sync::MutexGuard<'static, ()>, Vec<Database>) {
+    static SERVERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let turn = SERVERS.lock().await;
+    let mut urls = vec![format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("plan.db").display()
+    )];
+    for var in ["SKYBOOK_TEST_POSTGRES_URL", "SKYBOOK_TEST_MYSQL_URL"] {
+        if let Ok(url) = std::env::var(var) {
+            urls.push(url);
+        }
+    }
+    let mut dbs = Vec::new();
+    for url in urls {
+        let mut settings = Settings::defaults().unwrap();
+        settings.database_kind = crate::config::database_kind(&url).unwrap();
+        settings.database_url = Secret::new(url);
+        let db = Database::connect(&settings).await.unwrap();
+        let backend = db.writer.get_database_backend();
+        for sql in [
+            "DROP TABLE IF EXISTS plan_t",
+            "CREATE TABLE plan_t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL UNIQUE, name VARCHAR(50))",
+        ] {
+            db.writer
+                .execute(Statement::from_string(backend, sql))
+                .await
+                .unwrap();
+        }
+        dbs.push(db);
+    }
+    (turn, dbs)
+}
+
+fn t() -> Alias {
+    Alias::new("plan_t")
+}
+
+fn insert(id: i32, v: i32, name: &str) -> InsertStatement {
+    Query::insert()
+        .into_table(t())
+        .columns([Alias::new("id"), Alias::new("v"), Alias::new("name")])
+        .values_panic([id.into(), v.into(), name.into()])
+        .to_owned()
+}
+
+fn count_where_v_at_least(v: i32) -> SelectStatement {
+    Query::select()
+        .expr(Expr::col(Alias::new("id")).count())
+        .from(t())
+        .and_where(Expr::col(Alias::new("v")).gte(v))
+        .to_owned()
+}
+
+fn all_rows() -> SelectStatement {
+    Query::select()
+        .columns([Alias::new("id"), Alias::new("v"), Alias::new("name")])
+        .from(t())
+        .order_by(Alias::new("id"), sea_orm::Order::Asc)
+        .to_owned()
+}
+
+#[derive(Debug, PartialEq, sea_orm::FromQueryResult)]
+struct Row {
+    id: i32,
+    v: i32,
+    name: Option<String>,
+}
+
+async fn rows(db: &Database) -> Vec<Row> {
+    let read = WritePlan::new().read("all", all_rows());
+    db.execute(read).await.unwrap().all("all").unwrap()
+}
+
+#[tokio::test]
+async fn a_kept_plan_gives_its_counts_and_reads_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_turn, dbs) = databases(&dir).await;
+    for db in dbs {
+        let bump = Query::update()
+            .table(t())
+            .value(Alias::new("v"), Expr::col(Alias::new("v")).add(10))
+            .and_where(Expr::col(Alias::new("v")).gte(2))
+            .to_owned();
+        // Quotes and backslashes go through the servers' inlined text unchanged.
+        let tricky = r#"O'Brien \ "x"; DROP TABLE plan_t; --"#;
+        let plan = WritePlan::new()
+            .write("first", insert(1, 1, tricky), Expect::Is(1))
+            .write("second", insert(2, 2, "b"), Expect::Is(1))
+            .write("bumped", bump, Expect::Is(1))
+            .count("big", count_where_v_at_least(10), Expect::SameAs("bumped"))
+            .read("all", all_rows())
+            .read(
+                "none",
+                all_rows()
+                    .and_where(Expr::col(Alias::new("v")).eq(99))
+                    .to_owned(),
+            );
+        let written = db.execute(plan).await.unwrap();
+        assert_eq!(written.count("bumped"), 1, "{:?}", db.kind);
+        assert_eq!(written.count("big"), 1);
+        let all: Vec<Row> = written.all("all").unwrap();
+        assert_eq!(
+            all,
+            vec![
+                Row {
+                    id: 1,
+                    v: 1,
+                    name: Some(tricky.into())
+                },
+                Row {
+                    id: 2,
+                    v: 12,
+                    name: Some("b".into())
+                },
+            ],
+            "{:?}",
+            db.kind
+        );
+        assert!(written.all::<Row>("none").unwrap().is_empty());
+        assert_eq!(rows(&db).await.len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_check_that_fails_is_named_and_nothing_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_turn, dbs) = databases(&dir).await;
+    for db in dbs {
+        let plan = WritePlan::new()
+            .write("first", insert(1, 1, "a"), Expect::Is(1))
+            .count("cap", count_where_v_at_least(0), Expect::Below(1))
+            .write("later", insert(2, 2, "b"), Expect::Is(1));
+        match db.execute(plan).await {
+            Err(PlanError::Refused("cap")) => {}
+            other => panic!("{:?}: {other:?}", db.kind),
+        }
+        assert!(rows(&db).await.is_empty(), "{:?}", db.kind);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_statement_undoes_the_plan_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_turn, dbs) = databases(&dir).await;
+    for db in dbs {
+        db.execute(WritePlan::new().write("seed", insert(1, 1, "a"), Expect::Is(1)))
+            .await
+            .unwrap();
+        let plan = WritePlan::new()
+            .write("fresh", insert(2, 2, "b"), Expect::Is(1))
+            .write("clash", insert(3, 1, "c"), Expect::Is(1));
+        let failed = db.execute(plan).await.unwrap_err();
+        assert!(failed.is_unique_violation(), "{:?}: {failed:?}", db.kind);
+        assert_eq!(rows(&db).await.len(), 1, "{:?}", db.kind);
+        // The connection is usable afterwards (no transaction left open on it).
+        db.execute(WritePlan::new().write("after", insert(4, 4, "d"), Expect::Is(1)))
+            .await
+            .unwrap();
+        assert_eq!(rows(&db).await.len(), 2, "{:?}", db.kind);
+    }
+}

@@ -1,0 +1,362 @@
+//! A payment request, from its checks to the provider's answer: the key claimed, the booking
+//! locked and the attempt recorded in one plan, then the charge.
+
+use chrono::{Duration, NaiveDateTime};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait};
+
+use super::bookings::{find_visible, Caller};
+use super::confirm::{finish_success, finish_unsuccessful};
+use super::idempotency::{self, TakenKey};
+use super::payments::{PaymentForCreate, PaymentPolicy, PaymentReply, PaymentRequest};
+use super::provider::{ChargeOutcome, PaymentProvider};
+use super::refunds::settle_stale_attempts;
+use super::seat_guard;
+use crate::clock;
+use crate::db::plan::{Expect, PlanError, WritePlan};
+use crate::db::Database;
+use crate::error::AppError;
+use crate::models::booking::booking::{self, BookingStatus};
+use crate::models::booking::{idempotency_key, payment};
+
+/// Times the key is claimed again after it was found free (given back, or past its
+/// retention) between a failed claim and the look at it.
+const CLAIMS: usize = 3;
+
+#[tracing::instrument(skip(db, provider, policy, request), fields(booking_id = request.booking_id))]
+pub async fn pay(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    policy: PaymentPolicy,
+    caller: Caller,
+    request: PaymentRequest,
+) -> Result<PaymentReply, AppError> {
+    let PaymentRequest {
+        booking_id,
+        key,
+        fingerprint,
+        payment: asked,
+    } = request;
+    let booking = find_visible(&db.reader, caller, booking_id).await?;
+    if booking.user_id != caller.user_id {
+        return Err(AppError::NotFound);
+    }
+    if let Err(invalid) = check_request(provider, &asked, &booking) {
+        // A key already used for another request is refused as such, even when this body is
+        // also invalid. (A valid body learns of it from the claim below.)
+        idempotency::ensure_not_reused(db, caller.user_id, &key, &fingerprint, clock::now())
+            .await?;
+        return Err(invalid);
+    }
+    // A payment still with the provider keeps the booking's payment lock set, so with the lock
+    // clear there is nothing to settle (and the attempt below insists it is still clear).
+    let lock_seen_clear = booking.payment_lock_until.is_none();
+    if !lock_seen_clear {
+        settle_stale_attempts(db, provider, policy, booking.id).await?;
+    }
+    let start = Start {
+        user_id: caller.user_id,
+        key: &key,
+        fingerprint: &fingerprint,
+        booking: &booking,
+        asked: &asked,
+        lock_seen_clear,
+    };
+    for _ in 0..CLAIMS {
+        let now = clock::now();
+        let refused = match db.execute(start.plan(now, policy)).await {
+            Ok(written) => {
+                let claim: idempotency_key::Model = written.one("claim")?;
+                let attempt: payment::Model = written.one("attempt")?;
+                let outcome = charge(db, provider, policy, &booking, attempt).await;
+                return finish_reply(db, policy, outcome, claim.id).await;
+            }
+            Err(refused) => refused,
+        };
+        match refused {
+            // The key is claimed already: replay its answer, or refuse, or claim it again if
+            // it has been given back meanwhile.
+            err if err.is_unique_violation() => {
+                match idempotency::taken(db, caller.user_id, &key, &fingerprint, now).await? {
+                    TakenKey::Replay(response) => {
+                        return Ok(PaymentReply {
+                            response,
+                            replayed: true,
+                        })
+                    }
+                    TakenKey::Free => continue,
+                }
+            }
+            PlanError::Refused("lock") => return Err(start.refused(db, policy, now).await?),
+            other => return Err(other.into()),
+        }
+    }
+    Err(AppError::IdempotencyRequestInProgress)
+}
+
+/// The checks of a payment request that need no state change.
+fn check_request(
+    provider: &dyn PaymentProvider,
+    asked: &PaymentForCreate,
+    booking: &booking::Model,
+) -> Result<(), AppError> {
+    if !provider.accepts(&asked.method) {
+        return Err(AppError::field(
+            "payment_method",
+            "must be one of pm_card_ok, pm_card_declined, pm_card_error",
+        ));
+    }
+    if asked.amount != booking.total || asked.currency != booking.currency {
+        return Err(AppError::AmountMismatch);
+    }
+    Ok(())
+}
+
+/// The start of an attempt.
+struct Start<'a> {
+    user_id: i32,
+    key: &'a idempotency::IdempotencyKey,
+    fingerprint: &'a str,
+    booking: &'a booking::Model,
+    asked: &'a PaymentForCreate,
+    /// No attempt was settled first, so the booking's payment lock must still be clear, not
+    /// merely run out.
+    lock_seen_clear: bool,
+}
+
+impl Start<'_> {
+    /// The key claimed, the booking locked for payment, the attempt recorded and linked to
+    /// the claim, the seats held while the provider works; then the claim and the attempt
+    /// read back. The attempt is the booking's newest: its lock, taken in this plan, keeps
+    /// any other attempt of the booking from being recorded meanwhile.
+    fn plan(&self, now: NaiveDateTime, policy: PaymentPolicy) -> WritePlan {
+        let booking = self.booking;
+        let lock_until = now + Duration::seconds(policy.lock_seconds);
+        let claim = || idempotency::claim_of(self.user_id, self.key);
+        let newest_attempt = Query::select()
+            .expr(Expr::col(payment::Column::Id).max())
+            .from(payment::Entity)
+            .and_where(payment::Column::BookingId.eq(booking.id))
+            .to_owned();
+        let linked_attempt = Query::select()
+            .column(idempotency_key::Column::PaymentId)
+            .from(idempotency_key::Entity)
+            .cond_where(claim())
+            .to_owned();
+        let mut plan = WritePlan::new()
+            .write(
+                "claim",
+                idempotency::claim_insert(self.user_id, self.key, self.fingerprint, now),
+                Expect::Is(1),
+            )
+            .write(
+                "lock",
+                lock_for_payment(booking.id, now, lock_until, self.lock_seen_clear),
+                Expect::Is(1),
+            )
+            .write(
+                "attempt",
+                payment::Entity::insert(new_attempt(booking, self.asked, now)).into_query(),
+                Expect::Is(1),
+            )
+            .write(
+                "link",
+                idempotency::link_payment_statement(
+                    claim(),
+                    SimpleExpr::SubQuery(None, Box::new(newest_attempt.into_sub_query_statement())),
+                ),
+                Expect::Is(1),
+            );
+        // The seats are held until the booking's own expiry already; only a lock that
+        // outlasts it lengthens the hold.
+        if lock_until > booking.expires_at {
+            plan = plan.write(
+                "hold",
+                seat_guard::hold_until_statement(booking.id, Expr::value(lock_until)),
+                Expect::Any,
+            );
+        }
+        plan.read(
+            "claim",
+            idempotency_key::Entity::find().filter(claim()).into_query(),
+        )
+        .read(
+            "attempt",
+            payment::Entity::find()
+                .filter(payment::Column::Id.in_subquery(linked_attempt))
+                .into_query(),
+        )
+    }
+
+    /// Why the booking could not be locked for payment, from its state now; a refusal for
+    /// good is saved under the key, so a retry with it hears the same.
+    async fn refused(
+        &self,
+        db: &Database,
+        policy: PaymentPolicy,
+        now: NaiveDateTime,
+    ) -> Result<AppError, AppError> {
+        let current = booking::Entity::find_by_id(self.booking.id)
+            .one(&db.reader)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let refusal = match current.stored_status() {
+            Some(BookingStatus::Confirmed) => AppError::BookingAlreadyPaid,
+            // Still with the provider; or its lock ran out only since the booking was read,
+            // and that attempt must be settled first (by a retry, or the sweeper).
+            Some(BookingStatus::Pending)
+                if current.payment_locked(now)
+                    || (self.lock_seen_clear
+                        && current.payment_lock_until.is_some()
+                        && current.expires_at > now) =>
+            {
+                return Ok(AppError::Conflict(
+                    "another payment for this booking is in progress".into(),
+                ))
+            }
+            _ => AppError::BookingNotPayable,
+        };
+        let response = policy.replies.refused(&refusal);
+        idempotency::save_refusal(db, self.user_id, self.key, self.fingerprint, &response, now)
+            .await?;
+        Ok(refusal)
+    }
+}
+
+/// The booking locked for payment until `lock_until` (conditional: pending, its hold not run
+/// out, and no payment in progress; with `lock_seen_clear`, the lock must still be clear).
+fn lock_for_payment(
+    booking_id: i32,
+    now: NaiveDateTime,
+    lock_until: NaiveDateTime,
+    lock_seen_clear: bool,
+) -> sea_orm::sea_query::UpdateStatement {
+    let lock_free = if lock_seen_clear {
+        Condition::all().add(booking::Column::PaymentLockUntil.is_null())
+    } else {
+        Condition::any()
+            .add(booking::Column::PaymentLockUntil.is_null())
+            .add(booking::Column::PaymentLockUntil.lte(now))
+    };
+    booking::Entity::update_many()
+        .col_expr(booking::Column::PaymentLockUntil, Expr::value(lock_until))
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .filter(booking::Column::Id.eq(booking_id))
+        .filter(booking::Column::Status.eq(BookingStatus::Pending.as_str()))
+        .filter(booking::Column::ExpiresAt.gt(now))
+        .filter(lock_free)
+        .into_query()
+}
+
+/// A new attempt, `processing` from the start: it is recorded before the provider is asked.
+fn new_attempt(
+    booking: &booking::Model,
+    asked: &PaymentForCreate,
+    now: NaiveDateTime,
+) -> payment::ActiveModel {
+    payment::ActiveModel {
+        booking_id: Set(booking.id),
+        user_id: Set(booking.user_id),
+        status: Set(payment::PROCESSING.into()),
+        amount: Set(asked.amount),
+        currency: Set(asked.currency.clone()),
+        method: Set(asked.method.clone()),
+        provider_ref: Set(None),
+        success_key: Set(None),
+        refund_requested_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Takes a recorded attempt (durable: its plan returned) to the provider and records what it
+/// answered. The provider is called here, on the request's own task: a real one is a network
+/// call, and nothing of the database's write lane waits for it.
+async fn charge(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    policy: PaymentPolicy,
+    booking: &booking::Model,
+    attempt: payment::Model,
+) -> Result<payment::Model, AppError> {
+    let outcome = provider
+        .charge(
+            &attempt.provider_key(),
+            attempt.amount,
+            &attempt.currency,
+            &attempt.method,
+        )
+        .await;
+    if policy.pause_after_charge && matches!(outcome, Ok(ChargeOutcome::Charged { .. })) {
+        tracing::warn!(
+            payment_id = attempt.id,
+            "fault injection: pausing after the charge"
+        );
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
+    match outcome {
+        Ok(ChargeOutcome::Charged { provider_ref }) => {
+            finish_success(
+                db,
+                provider,
+                policy,
+                attempt,
+                booking.flight_id,
+                provider_ref,
+            )
+            .await
+        }
+        Ok(ChargeOutcome::Declined) => {
+            finish_unsuccessful(
+                db,
+                policy,
+                &attempt,
+                payment::DECLINED,
+                Some(&AppError::PaymentDeclined),
+            )
+            .await?;
+            Err(AppError::PaymentDeclined)
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, payment_id = attempt.id, "the provider failed");
+            finish_unsuccessful(db, policy, &attempt, payment::FAILED, None).await?;
+            Err(AppError::PaymentProviderFailed(err.to_string()))
+        }
+    }
+}
+
+/// Turns the attempt's outcome into the reply, and settles what the key keeps: the answer to
+/// a refusal for good is saved under it; a request that did not run gives it back.
+async fn finish_reply(
+    db: &Database,
+    policy: PaymentPolicy,
+    outcome: Result<payment::Model, AppError>,
+    claim_id: i32,
+) -> Result<PaymentReply, AppError> {
+    let err = match outcome {
+        Ok(succeeded) => {
+            return Ok(PaymentReply {
+                response: policy.replies.created(&succeeded),
+                replayed: false,
+            })
+        }
+        Err(err) => err,
+    };
+    let kept = match err {
+        AppError::PaymentDeclined | AppError::BookingNotPayable | AppError::BookingAlreadyPaid => {
+            idempotency::complete(db, claim_id, &policy.replies.refused(&err)).await
+        }
+        // The attempt may have charged: the key stays in progress, and the sweeper settles the
+        // attempt and saves its result under the key.
+        AppError::Unexpected(_) => Ok(()),
+        // Nothing ran, or the provider failure was recorded and the key already given back.
+        _ => idempotency::release(db, claim_id).await,
+    };
+    if let Err(store_err) = kept {
+        tracing::error!(error = %store_err, "could not store the idempotent result");
+    }
+    Err(err)
+}
