@@ -63,6 +63,9 @@ pub struct Faults {
     /// Runs no email worker, as a process that died right after committing would. Settable
     /// only in code.
     pub email_worker_off: bool,
+    /// Ignores the write plans' check of this name (see `db::plan`): the negative controls
+    /// that prove each check is what keeps its rule. Settable only in code.
+    pub unchecked: Option<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -343,6 +346,7 @@ impl Settings {
                 email_worker_off: false,
                 pause_after_charge: std::env::var("SKYBOOK_FAULT_PAUSE_AFTER_CHARGE")
                     .is_ok_and(|v| v == "true"),
+                unchecked: None,
             },
         })
     }

@@ -28,7 +28,7 @@ use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
-use crate::web::{compression, durable, input, request_id};
+use crate::web::{compression, input, request_id};
 
 const OPENAPI_PATH: &str = "/api/openapi.json";
 
@@ -54,9 +54,12 @@ pub struct Application {
 /// Connects and applies pending migrations (what `skybook migrate` does).
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
     let db = Database::connect(settings).await?;
-    Migrator::up(&db.writer, None)
-        .await
-        .context("migrations failed")?;
+    db.durably(async {
+        Migrator::up(&db.writer, None)
+            .await
+            .context("migrations failed")
+    })
+    .await?;
     jobs::queue::setup(&db)
         .await
         .context("job queue migrations failed")?;
@@ -133,7 +136,6 @@ impl Application {
                 ))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(compression::api_uncompressed))
-                .wrap(middleware::from_fn(durable::after_writes))
                 .wrap(middleware::from_fn(request_id::middleware))
         })
         .workers(workers)

@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod batch_group;
 pub mod plan;
+pub mod portable;
 pub mod template;
 pub mod wal_sync;
 pub mod write_lane;
@@ -81,13 +82,15 @@ pub struct Database {
     lane: Option<Arc<WriteLane>>,
     /// SQLite's batches, run in groups on the lane (see [`batch_group`]).
     batch_groups: Option<Arc<BatchGroups>>,
+    /// A plan check ignored (a test's negative control, see `Faults::unchecked`).
+    unchecked: Option<&'static str>,
 }
 
 impl Database {
     pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
         let url = settings.database_url.expose();
         let max = settings.database_max_connections;
-        match settings.database_kind {
+        let mut db = match settings.database_kind {
             DatabaseKind::Sqlite => connect_sqlite(url, max, settings.sqlite_sync).await,
             DatabaseKind::Postgres => {
                 let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
@@ -103,6 +106,7 @@ impl Database {
                     wal_sync: None,
                     lane: None,
                     batch_groups: None,
+                    unchecked: None,
                 })
             }
             DatabaseKind::MySql => {
@@ -139,9 +143,12 @@ impl Database {
                     wal_sync: None,
                     lane: None,
                     batch_groups: None,
+                    unchecked: None,
                 })
             }
-        }
+        }?;
+        db.unchecked = settings.faults.unchecked;
+        Ok(db)
     }
 
     /// Runs a unit of write work (transactions through [`Database::writer`]) where it is
@@ -173,6 +180,18 @@ impl Database {
         }
     }
 
+    /// Runs write work in place (statements through [`Database::writer`], for the catalog's
+    /// and accounts' plain writes) and returns once what it wrote is durable as the settings
+    /// say. The booking context's transactions are plans instead (see [`plan`]).
+    pub async fn durably<T, E>(&self, work: impl Future<Output = Result<T, E>>) -> Result<T, E>
+    where
+        E: From<PlanError>,
+    {
+        let done = work.await?;
+        self.make_durable().await.map_err(PlanError::from)?;
+        Ok(done)
+    }
+
     /// How many groups of batches have committed (SQLite; always 0 elsewhere).
     pub fn batch_groups_committed(&self) -> u64 {
         self.batch_groups
@@ -192,11 +211,11 @@ impl Database {
         self.reader.ping().await.is_ok()
     }
 
-    /// Returns once every write committed before the call is on disk. Await it before a
-    /// write is acknowledged or acted on outside the database (an answer, a charge, an email).
-    /// On SQLite this is the group commit of [`wal_sync`]; PostgreSQL and MySQL are durable at
-    /// COMMIT already.
-    pub async fn make_durable(&self) -> std::io::Result<()> {
+    /// Returns once every write committed before the call is on disk: on SQLite in `grouped`
+    /// mode the group commit of [`wal_sync`]; with `full`, and on PostgreSQL and MySQL, a
+    /// COMMIT is durable already. Every write call of this module awaits it before it
+    /// returns; nothing outside it needs to.
+    async fn make_durable(&self) -> std::io::Result<()> {
         match &self.wal_sync {
             Some(sync) => sync.flush().await,
             None => Ok(()),
@@ -279,5 +298,6 @@ async fn connect_sqlite(url: &str, max_readers: u32, sync: SqliteSync) -> anyhow
         wal_sync: (sync == SqliteSync::Grouped).then(|| Arc::new(WalSync::new(&db_path))),
         lane: Some(lane),
         batch_groups: Some(Arc::new(batch_groups)),
+        unchecked: None,
     })
 }

@@ -256,6 +256,22 @@ async fn one_user_may_hold_only_so_many_pending_bookings() {
 }
 
 #[tokio::test]
+async fn without_the_plan_s_pending_check_the_cap_is_exceeded() {
+    // The negative control: the booking plan's `pending` check is what keeps the cap.
+    let app = spawn_app_with(|s| {
+        s.max_pending_bookings = 2;
+        s.faults.unchecked = Some("pending");
+    })
+    .await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "AI105").await;
+    let token = app.customer_token().await;
+    for seat in ["2A", "2B", "2C"] {
+        assert_eq!(app.book(&token, flight, &[seat]).await.status(), 201);
+    }
+}
+
+#[tokio::test]
 async fn bookings_are_visible_to_their_owner_and_admins_only() {
     let app = spawn_app().await;
     let catalog = app.catalog().await;
@@ -356,6 +372,24 @@ async fn cancelling_frees_the_seats_and_twice_is_409() {
         "booking_not_payable",
     )
     .await;
+}
+
+#[tokio::test]
+async fn without_the_plan_s_cancelled_check_a_booking_is_cancelled_twice() {
+    // The negative control: the cancellation plan's `cancelled` check is what refuses a
+    // second cancellation (and its second email).
+    let app = spawn_app_with(|s| s.faults.unchecked = Some("cancelled")).await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "AI107").await;
+    let token = app.customer_token().await;
+    let (_, booking) = status_and_json(app.book(&token, flight, &["3C"]).await).await;
+    let path = format!("/api/v1/bookings/{}/cancel", booking["id"]);
+    for _ in 0..2 {
+        assert_eq!(
+            app.post(&path, Some(&token), &json!({})).await.status(),
+            200
+        );
+    }
 }
 
 #[tokio::test]

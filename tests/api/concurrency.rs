@@ -97,6 +97,62 @@ async fn without_the_seat_guard_the_same_race_double_sells() {
     );
 }
 
+/// Twenty requests for seat 2A that all read it free: the flight's row is held in a
+/// transaction of the test's (on SQLite, the one writer is), so every request passes its read
+/// and queues for its write; then the flight is let go.
+async fn race_past_the_read(app: &TestApp) -> Vec<(u16, Value)> {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(app, &catalog, "AI302").await;
+    let tokens = Arc::new(tokens(app, 4).await);
+    let holding = app.db.writer.begin().await.expect("begin");
+    let backend = holding.get_database_backend();
+    holding
+        .execute(Statement::from_string(
+            backend,
+            format!("UPDATE flights SET seats_available = seats_available WHERE id = {flight}"),
+        ))
+        .await
+        .expect("the flight held");
+    let client = app.client.clone();
+    let url = app.url("/api/v1/bookings");
+    let racing = tokio::spawn(all_at_once(20, move |i| {
+        let request = client
+            .post(&url)
+            .bearer_auth(&tokens[i % tokens.len()])
+            .json(&serde_json::json!({"flight_id": flight, "seats": ["2A"], "passengers": [{"name": format!("P{i}")}]}));
+        async move { request.send().await.expect("sent") }
+    }));
+    // Time for every request to read the seat free and queue (a request still reading when
+    // the flight is let go is refused by its read: it only makes the race smaller).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    holding.commit().await.expect("let go");
+    racing.await.expect("race")
+}
+
+#[tokio::test]
+async fn requests_that_all_read_the_seat_free_still_sell_it_once() {
+    let app = spawn_app_with(|s| s.max_pending_bookings = 1000).await;
+    let results = race_past_the_read(&app).await;
+    no_server_errors(&results);
+    assert_eq!(count(&results, 201, None), 1, "exactly one winner");
+    assert_eq!(count(&results, 409, Some("seat_unavailable")), 19);
+}
+
+#[tokio::test]
+async fn without_the_plan_s_seats_check_the_same_race_sells_the_seat_again() {
+    // The negative control of the booking plan's `seats` check: the conditional write alone
+    // takes nothing for the losers, but without the check their bookings are kept anyway.
+    let app = spawn_app_with(|s| {
+        s.max_pending_bookings = 1000;
+        s.faults.unchecked = Some("seats");
+    })
+    .await;
+    let results = race_past_the_read(&app).await;
+    let sold = count(&results, 201, None);
+    assert!(sold > 1, "without the check the seat was sold {sold} times");
+}
+
 #[tokio::test]
 async fn overlapping_multi_seat_requests_never_both_win() {
     let app = spawn_app_with(|s| s.max_pending_bookings = 1000).await;

@@ -46,6 +46,26 @@ async fn paying_confirms_the_booking_and_charges_once() {
 }
 
 #[tokio::test]
+async fn without_the_plan_s_lock_check_a_paid_booking_is_charged_again() {
+    // The negative control: the attempt plan's `lock` check is what keeps a second attempt
+    // from reaching the provider (here the database's one-success rule then refunds it).
+    let app = spawn_app_with(|s| s.faults.unchecked = Some("lock")).await;
+    let (token, booking) = booked(&app, &["2A"]).await;
+    assert_eq!(
+        app.pay(&token, &booking, "first-key", "pm_card_ok")
+            .await
+            .status(),
+        201
+    );
+    let _ = app.pay(&token, &booking, "second-key", "pm_card_ok").await;
+    assert_eq!(
+        app.sandbox_ledger().await,
+        (2, 1),
+        "charged a second time, and refunded"
+    );
+}
+
+#[tokio::test]
 async fn the_same_key_and_body_replay_the_first_result() {
     let app = spawn_app().await;
     let (token, booking) = booked(&app, &["2A"]).await;

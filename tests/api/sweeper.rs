@@ -374,15 +374,8 @@ async fn a_charge_recorded_twice_confirms_the_booking_once() {
     );
 }
 
-#[tokio::test]
-async fn a_charge_for_a_booking_whose_seat_was_lost_cancels_it_and_refunds() {
-    // The hold ran out while the provider worked and one of the two seats went elsewhere: the
-    // booking cannot be confirmed, so nothing of the confirmation is kept, the booking is
-    // cancelled, its other seat freed and the charge refunded.
-    let app = spawn_app_with(|s| s.sweep_interval_seconds = 3600).await;
-    let (token, booking) = booked(&app, &["2A", "2B"]).await;
-    let attempt = interrupted_payment(&app, &booking, true).await;
-    let id = booking["id"].as_i64().expect("id");
+/// Takes seat 2B away from the booking, as a concurrent booking would once its hold ran out.
+async fn lose_seat_2b(app: &TestApp, booking_id: i64) {
     flight_seat::Entity::update_many()
         .col_expr(
             flight_seat::Column::Status,
@@ -392,11 +385,44 @@ async fn a_charge_for_a_booking_whose_seat_was_lost_cancels_it_and_refunds() {
             flight_seat::Column::BookingId,
             Expr::value(Option::<i32>::None),
         )
-        .filter(flight_seat::Column::BookingId.eq(id as i32))
+        .filter(flight_seat::Column::BookingId.eq(booking_id as i32))
         .filter(flight_seat::Column::Seat.eq("2B"))
         .exec(&app.db.writer)
         .await
         .expect("seat lost");
+}
+
+#[tokio::test]
+async fn without_the_plan_s_booked_check_a_booking_is_confirmed_without_its_seat() {
+    // The negative control of the confirmation plan's `booked` check (every seat of the
+    // booking booked): without it, the booking below is confirmed with a seat it lost.
+    let app = spawn_app_with(|s| {
+        s.sweep_interval_seconds = 3600;
+        s.faults.unchecked = Some("booked");
+    })
+    .await;
+    let (token, booking) = booked(&app, &["2A", "2B"]).await;
+    let attempt = interrupted_payment(&app, &booking, true).await;
+    let id = booking["id"].as_i64().expect("id");
+    lose_seat_2b(&app, id).await;
+    assert_eq!(
+        record_charge(&app, attempt).await.expect("settled"),
+        Settled::Completed
+    );
+    assert_eq!(app.booking(&token, id).await["status"], "confirmed");
+    assert_eq!(free_of(&app, &booking, &["2B"]).await, vec![true]);
+}
+
+#[tokio::test]
+async fn a_charge_for_a_booking_whose_seat_was_lost_cancels_it_and_refunds() {
+    // The hold ran out while the provider worked and one of the two seats went elsewhere: the
+    // booking cannot be confirmed, so nothing of the confirmation is kept, the booking is
+    // cancelled, its other seat freed and the charge refunded.
+    let app = spawn_app_with(|s| s.sweep_interval_seconds = 3600).await;
+    let (token, booking) = booked(&app, &["2A", "2B"]).await;
+    let attempt = interrupted_payment(&app, &booking, true).await;
+    let id = booking["id"].as_i64().expect("id");
+    lose_seat_2b(&app, id).await;
     assert_eq!(
         record_charge(&app, attempt).await.expect("settled"),
         Settled::Completed

@@ -96,7 +96,8 @@ pub async fn create(db: &Database, new: AirplaneForCreate) -> Result<airplane::M
         business_rows: Set(new.cabin.business_rows),
         ..Default::default()
     };
-    Ok(row.insert(&db.writer).await?)
+    db.durably(async { Ok(row.insert(&db.writer).await?) })
+        .await
 }
 
 async fn flight_count(db: &Database, airplane_id: i32) -> Result<u64, AppError> {
@@ -141,7 +142,8 @@ pub async fn update(
     row.rows = Set(cabin.rows);
     row.seat_letters = Set(cabin.layout.as_str().to_string());
     row.business_rows = Set(cabin.business_rows);
-    Ok(row.update(&db.writer).await?)
+    db.durably(async { Ok(row.update(&db.writer).await?) })
+        .await
 }
 
 #[tracing::instrument(skip(db))]
@@ -153,11 +155,14 @@ pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
             "the airplane has {flights} flight(s)"
         )));
     }
-    match airplane::Entity::delete_by_id(id).exec(&db.writer).await {
-        Ok(_) => Ok(()),
-        Err(err) if is_foreign_key_violation(&err) => {
-            Err(AppError::Conflict("the airplane has flights".into()))
+    db.durably(async {
+        match airplane::Entity::delete_by_id(id).exec(&db.writer).await {
+            Ok(_) => Ok(()),
+            Err(err) if is_foreign_key_violation(&err) => {
+                Err(AppError::Conflict("the airplane has flights".into()))
+            }
+            Err(err) => Err(err.into()),
         }
-        Err(err) => Err(err.into()),
-    }
+    })
+    .await
 }

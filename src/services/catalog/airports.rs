@@ -76,14 +76,17 @@ pub async fn create(db: &Database, new: AirportForCreate) -> Result<airport::Mod
         timezone: Set(new.timezone.name().to_string()),
         ..Default::default()
     };
-    match row.insert(&db.writer).await {
-        Ok(airport) => Ok(airport),
-        Err(err) if is_unique_violation(&err) => Err(duplicate_code(new.code.as_str())),
-        Err(err) if is_foreign_key_violation(&err) => {
-            Err(AppError::field("city_id", "no city has this id"))
+    db.durably(async {
+        match row.insert(&db.writer).await {
+            Ok(airport) => Ok(airport),
+            Err(err) if is_unique_violation(&err) => Err(duplicate_code(new.code.as_str())),
+            Err(err) if is_foreign_key_violation(&err) => {
+                Err(AppError::field("city_id", "no city has this id"))
+            }
+            Err(err) => Err(err.into()),
         }
-        Err(err) => Err(err.into()),
-    }
+    })
+    .await
 }
 
 /// A new time zone moves the local departure date of every flight leaving this airport,
@@ -97,49 +100,52 @@ pub async fn update(
     if let Some(city_id) = changes.city_id {
         ensure_city(db, city_id).await?;
     }
-    let txn = db.writer.begin().await?;
-    let existing = airport::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut row: airport::ActiveModel = existing.clone().into();
-    if let Some(code) = &changes.code {
-        row.code = Set(code.as_str().to_string());
-    }
-    if let Some(name) = changes.name {
-        row.name = Set(name);
-    }
-    if let Some(city_id) = changes.city_id {
-        row.city_id = Set(city_id);
-    }
-    let new_zone = changes.timezone.filter(|tz| tz.name() != existing.timezone);
-    if let Some(tz) = new_zone {
-        row.timezone = Set(tz.name().to_string());
-    }
-    let updated = match row.update(&txn).await {
-        Ok(updated) => updated,
-        Err(err) if is_unique_violation(&err) => {
-            let code = changes.code.map(|c| c.to_string()).unwrap_or_default();
-            return Err(duplicate_code(&code));
+    db.durably(async move {
+        let txn = db.writer.begin().await?;
+        let existing = airport::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut row: airport::ActiveModel = existing.clone().into();
+        if let Some(code) = &changes.code {
+            row.code = Set(code.as_str().to_string());
         }
-        Err(err) => return Err(err.into()),
-    };
-    if let Some(tz) = new_zone {
-        let departing = flight::Entity::find()
-            .filter(flight::Column::DepartureAirportId.eq(id))
-            .all(&txn)
-            .await?;
-        for f in departing {
-            let date = local_date(f.departure_time, tz);
-            if date != f.departure_local_date {
-                let mut row: flight::ActiveModel = f.into();
-                row.departure_local_date = Set(date);
-                row.update(&txn).await?;
+        if let Some(name) = changes.name {
+            row.name = Set(name);
+        }
+        if let Some(city_id) = changes.city_id {
+            row.city_id = Set(city_id);
+        }
+        let new_zone = changes.timezone.filter(|tz| tz.name() != existing.timezone);
+        if let Some(tz) = new_zone {
+            row.timezone = Set(tz.name().to_string());
+        }
+        let updated = match row.update(&txn).await {
+            Ok(updated) => updated,
+            Err(err) if is_unique_violation(&err) => {
+                let code = changes.code.map(|c| c.to_string()).unwrap_or_default();
+                return Err(duplicate_code(&code));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        if let Some(tz) = new_zone {
+            let departing = flight::Entity::find()
+                .filter(flight::Column::DepartureAirportId.eq(id))
+                .all(&txn)
+                .await?;
+            for f in departing {
+                let date = local_date(f.departure_time, tz);
+                if date != f.departure_local_date {
+                    let mut row: flight::ActiveModel = f.into();
+                    row.departure_local_date = Set(date);
+                    row.update(&txn).await?;
+                }
             }
         }
-    }
-    txn.commit().await?;
-    Ok(updated)
+        txn.commit().await?;
+        Ok(updated)
+    })
+    .await
 }
 
 #[tracing::instrument(skip(db))]
@@ -158,13 +164,16 @@ pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
             "the airport is used by {flights} flight(s)"
         )));
     }
-    match airport::Entity::delete_by_id(id).exec(&db.writer).await {
-        Ok(_) => Ok(()),
-        Err(err) if is_foreign_key_violation(&err) => {
-            Err(AppError::Conflict("the airport is used by flights".into()))
+    db.durably(async {
+        match airport::Entity::delete_by_id(id).exec(&db.writer).await {
+            Ok(_) => Ok(()),
+            Err(err) if is_foreign_key_violation(&err) => {
+                Err(AppError::Conflict("the airport is used by flights".into()))
+            }
+            Err(err) => Err(err.into()),
         }
-        Err(err) => Err(err.into()),
-    }
+    })
+    .await
 }
 
 /// An airport with its city's name, as the website's from/to choices show it.

@@ -48,7 +48,8 @@ pub async fn create(db: &Database, new: CityForCreate) -> Result<city::Model, Ap
         country_code: Set(new.country_code.as_str().to_string()),
         ..Default::default()
     };
-    Ok(row.insert(&db.writer).await?)
+    db.durably(async { Ok(row.insert(&db.writer).await?) })
+        .await
 }
 
 #[tracing::instrument(skip(db, changes))]
@@ -68,7 +69,8 @@ pub async fn update(
     if let Some(code) = changes.country_code {
         row.country_code = Set(code.as_str().to_string());
     }
-    Ok(row.update(&db.writer).await?)
+    db.durably(async { Ok(row.update(&db.writer).await?) })
+        .await
 }
 
 #[tracing::instrument(skip(db))]
@@ -83,12 +85,15 @@ pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
             "the city still has {airports} airport(s)"
         )));
     }
-    match city::Entity::delete_by_id(id).exec(&db.writer).await {
-        Ok(_) => Ok(()),
-        // An airport added between the check and the delete.
-        Err(err) if is_foreign_key_violation(&err) => {
-            Err(AppError::Conflict("the city still has airports".into()))
+    db.durably(async {
+        match city::Entity::delete_by_id(id).exec(&db.writer).await {
+            Ok(_) => Ok(()),
+            // An airport added between the check and the delete.
+            Err(err) if is_foreign_key_violation(&err) => {
+                Err(AppError::Conflict("the city still has airports".into()))
+            }
+            Err(err) => Err(err.into()),
         }
-        Err(err) => Err(err.into()),
-    }
+    })
+    .await
 }

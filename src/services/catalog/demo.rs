@@ -36,79 +36,85 @@ pub async fn has_flights(db: &Database) -> Result<bool, AppError> {
 #[tracing::instrument(skip(db))]
 pub async fn seed(db: &Database) -> Result<SeedSummary, AppError> {
     let mut summary = SeedSummary::default();
-    let txn = db.writer.begin().await?;
+    // Each transaction returns once durable: a seeded catalog survives a power cut.
+    let airplane_ids = db
+        .durably(async {
+            let txn = db.writer.begin().await?;
 
-    let mut city_ids = HashMap::new();
-    for demo in CITIES {
-        let existing = city::Entity::find()
-            .filter(city::Column::Name.eq(demo.name))
-            .filter(city::Column::CountryCode.eq(demo.country_code))
-            .one(&txn)
-            .await?;
-        let id = match existing {
-            Some(found) => found.id,
-            None => {
-                summary.cities += 1;
-                city::ActiveModel {
-                    name: Set(demo.name.into()),
-                    country_code: Set(demo.country_code.into()),
-                    ..Default::default()
+            let mut city_ids = HashMap::new();
+            for demo in CITIES {
+                let existing = city::Entity::find()
+                    .filter(city::Column::Name.eq(demo.name))
+                    .filter(city::Column::CountryCode.eq(demo.country_code))
+                    .one(&txn)
+                    .await?;
+                let id = match existing {
+                    Some(found) => found.id,
+                    None => {
+                        summary.cities += 1;
+                        city::ActiveModel {
+                            name: Set(demo.name.into()),
+                            country_code: Set(demo.country_code.into()),
+                            ..Default::default()
+                        }
+                        .insert(&txn)
+                        .await?
+                        .id
+                    }
+                };
+                city_ids.insert(demo.name, id);
+            }
+
+            for demo in AIRPORTS {
+                let existing = airport::Entity::find()
+                    .filter(airport::Column::Code.eq(demo.code))
+                    .one(&txn)
+                    .await?;
+                if existing.is_none() {
+                    let city_id = *city_ids
+                        .get(demo.city)
+                        .ok_or_else(|| anyhow::anyhow!("demo airport {} has no city", demo.code))?;
+                    summary.airports += 1;
+                    airport::ActiveModel {
+                        code: Set(demo.code.into()),
+                        name: Set(demo.name.into()),
+                        city_id: Set(city_id),
+                        timezone: Set(demo.timezone.into()),
+                        ..Default::default()
+                    }
+                    .insert(&txn)
+                    .await?;
                 }
-                .insert(&txn)
-                .await?
-                .id
             }
-        };
-        city_ids.insert(demo.name, id);
-    }
 
-    for demo in AIRPORTS {
-        let existing = airport::Entity::find()
-            .filter(airport::Column::Code.eq(demo.code))
-            .one(&txn)
-            .await?;
-        if existing.is_none() {
-            let city_id = *city_ids
-                .get(demo.city)
-                .ok_or_else(|| anyhow::anyhow!("demo airport {} has no city", demo.code))?;
-            summary.airports += 1;
-            airport::ActiveModel {
-                code: Set(demo.code.into()),
-                name: Set(demo.name.into()),
-                city_id: Set(city_id),
-                timezone: Set(demo.timezone.into()),
-                ..Default::default()
+            let mut airplane_ids = HashMap::new();
+            for demo in AIRPLANES {
+                let existing = airplane::Entity::find()
+                    .filter(airplane::Column::Model.eq(demo.model))
+                    .one(&txn)
+                    .await?;
+                let id = match existing {
+                    Some(found) => found.id,
+                    None => {
+                        summary.airplanes += 1;
+                        airplane::ActiveModel {
+                            model: Set(demo.model.into()),
+                            rows: Set(demo.rows),
+                            seat_letters: Set(demo.seat_letters.into()),
+                            business_rows: Set(demo.business_rows),
+                            ..Default::default()
+                        }
+                        .insert(&txn)
+                        .await?
+                        .id
+                    }
+                };
+                airplane_ids.insert(demo.model, id);
             }
-            .insert(&txn)
-            .await?;
-        }
-    }
-
-    let mut airplane_ids = HashMap::new();
-    for demo in AIRPLANES {
-        let existing = airplane::Entity::find()
-            .filter(airplane::Column::Model.eq(demo.model))
-            .one(&txn)
-            .await?;
-        let id = match existing {
-            Some(found) => found.id,
-            None => {
-                summary.airplanes += 1;
-                airplane::ActiveModel {
-                    model: Set(demo.model.into()),
-                    rows: Set(demo.rows),
-                    seat_letters: Set(demo.seat_letters.into()),
-                    business_rows: Set(demo.business_rows),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?
-                .id
-            }
-        };
-        airplane_ids.insert(demo.model, id);
-    }
-    txn.commit().await?;
+            txn.commit().await?;
+            Ok::<_, AppError>(airplane_ids)
+        })
+        .await?;
 
     let zones: HashMap<&str, Tz> = AIRPORTS
         .iter()
@@ -129,33 +135,38 @@ pub async fn seed(db: &Database) -> Result<SeedSummary, AppError> {
     // One transaction per day keeps each write short while staying fast.
     for day in 0..SCHEDULE_DAYS {
         let date = today + Duration::days(day);
-        let txn = db.writer.begin().await?;
-        for route in ROUTES {
-            let airplane_id = *airplane_ids.get(route.airplane).ok_or_else(|| {
-                anyhow::anyhow!("demo route {} has no airplane", route.flight_number)
-            })?;
-            for leg in legs(route) {
-                let tz = *zones
-                    .get(leg.from)
-                    .ok_or_else(|| anyhow::anyhow!("demo airport {} has no zone", leg.from))?;
-                let time = NaiveTime::parse_from_str(leg.departs_local, "%H:%M")
-                    .map_err(|e| anyhow::anyhow!("demo time {}: {e}", leg.departs_local))?;
-                // `earliest` settles the rare local time that a DST change makes ambiguous.
-                let Some(departs) = tz.from_local_datetime(&date.and_time(time)).earliest() else {
-                    continue;
-                };
-                let departs = departs.with_timezone(&Utc);
-                if departs <= now
-                    || existing.contains(&(leg.flight_number.to_string(), departs.naive_utc()))
-                {
-                    continue;
+        db.durably(async {
+            let txn = db.writer.begin().await?;
+            for route in ROUTES {
+                let airplane_id = *airplane_ids.get(route.airplane).ok_or_else(|| {
+                    anyhow::anyhow!("demo route {} has no airplane", route.flight_number)
+                })?;
+                for leg in legs(route) {
+                    let tz = *zones
+                        .get(leg.from)
+                        .ok_or_else(|| anyhow::anyhow!("demo airport {} has no zone", leg.from))?;
+                    let time = NaiveTime::parse_from_str(leg.departs_local, "%H:%M")
+                        .map_err(|e| anyhow::anyhow!("demo time {}: {e}", leg.departs_local))?;
+                    // `earliest` settles the rare local time that a DST change makes ambiguous.
+                    let Some(departs) = tz.from_local_datetime(&date.and_time(time)).earliest()
+                    else {
+                        continue;
+                    };
+                    let departs = departs.with_timezone(&Utc);
+                    if departs <= now
+                        || existing.contains(&(leg.flight_number.to_string(), departs.naive_utc()))
+                    {
+                        continue;
+                    }
+                    let new = scheduled_flight(route, &leg, airplane_id, departs)?;
+                    insert_scheduled(&txn, &new).await?;
+                    summary.flights += 1;
                 }
-                let new = scheduled_flight(route, &leg, airplane_id, departs)?;
-                insert_scheduled(&txn, &new).await?;
-                summary.flights += 1;
             }
-        }
-        txn.commit().await?;
+            txn.commit().await?;
+            Ok::<_, AppError>(())
+        })
+        .await?;
     }
     Ok(summary)
 }

@@ -75,11 +75,14 @@ async fn insert_user(
         created_at: Set(crate::clock::now()),
         ..Default::default()
     };
-    match row.insert(&db.writer).await {
-        Ok(user) => Ok(user),
-        Err(err) if is_unique_violation(&err) => Err(AppError::EmailTaken),
-        Err(err) => Err(err.into()),
-    }
+    db.durably(async {
+        match row.insert(&db.writer).await {
+            Ok(user) => Ok(user),
+            Err(err) if is_unique_violation(&err) => Err(AppError::EmailTaken),
+            Err(err) => Err(err.into()),
+        }
+    })
+    .await
 }
 
 /// The same answer, after the same work, for an unknown email and a wrong password.
@@ -141,7 +144,8 @@ pub async fn set_role(db: &Database, id: i32, role: Role) -> Result<user::Model,
         .ok_or(AppError::NotFound)?;
     let mut row: user::ActiveModel = user.into();
     row.role = Set(role.as_str().to_string());
-    Ok(row.update(&db.writer).await?)
+    db.durably(async { Ok(row.update(&db.writer).await?) })
+        .await
 }
 
 pub enum AdminCreated {

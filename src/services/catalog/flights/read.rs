@@ -114,17 +114,9 @@ pub fn details_select(backend: DbBackend, now: NaiveDateTime) -> SelectStatement
     select
 }
 
-/// A flight's timestamp column as a read carries it. SQLite keeps timestamps as text, which
-/// sqlx parses by trying three formats in turn (each re-reading its format string: ~4 % of a
-/// 20-result search's samples); as whole seconds since the epoch it decodes with no parsing
-/// (stored times are whole seconds everywhere).
+/// A flight's timestamp column as a read carries it (see `db::portable`).
 fn stored_time(backend: DbBackend, column: flight::Column) -> SimpleExpr {
-    let column = Expr::col((flight::Entity, column));
-    match backend {
-        // `?` is where sea-query puts the expression on SQLite (`$1` is only PostgreSQL's).
-        DbBackend::Sqlite => Expr::cust_with_expr("CAST(strftime('%s', ?) AS INTEGER)", column),
-        DbBackend::Postgres | DbBackend::MySql => column.into(),
-    }
+    crate::db::portable::timestamp_for_read(backend, Expr::col((flight::Entity, column)))
 }
 
 /// The two airport joins, shared by the rows and the count of a search.

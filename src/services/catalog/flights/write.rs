@@ -124,20 +124,23 @@ fn duplicate(number: &str) -> AppError {
 #[tracing::instrument(skip_all, fields(flight_number = %new.flight_number))]
 pub async fn create(db: &Database, new: FlightForCreate) -> Result<FlightDetails, AppError> {
     check_prices(&new.price_economy, &new.price_business)?;
-    let txn = db.writer.begin().await?;
-    let resolved = resolve(
-        &txn,
-        new.airplane_id,
-        new.departure_airport.as_str(),
-        new.arrival_airport.as_str(),
-        (new.departure_time, new.arrival_time),
-        true,
-    )
-    .await?;
-    let id = insert_with_inventory(&txn, &new, &resolved).await?;
-    let details = get_details(&txn, id).await?;
-    txn.commit().await?;
-    Ok(details)
+    db.durably(async move {
+        let txn = db.writer.begin().await?;
+        let resolved = resolve(
+            &txn,
+            new.airplane_id,
+            new.departure_airport.as_str(),
+            new.arrival_airport.as_str(),
+            (new.departure_time, new.arrival_time),
+            true,
+        )
+        .await?;
+        let id = insert_with_inventory(&txn, &new, &resolved).await?;
+        let details = get_details(&txn, id).await?;
+        txn.commit().await?;
+        Ok(details)
+    })
+    .await
 }
 
 /// Writes the flight and its seats; used by `create` and by the demo seeder.
@@ -196,139 +199,145 @@ pub async fn update(
     id: i32,
     changes: FlightForUpdate,
 ) -> Result<FlightDetails, AppError> {
-    let txn = db.writer.begin().await?;
-    // Seats may be regenerated: queue behind bookings of this flight (see seat_guard).
-    if !seat_guard::lock_flight(&txn, id).await? {
-        return Err(AppError::NotFound);
-    }
-    let existing = flight::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let current = get_details(&txn, id).await?;
-    let departure_code = changes
-        .departure_airport
-        .as_ref()
-        .map(|c| c.to_string())
-        .unwrap_or(current.departure_airport.clone());
-    let arrival_code = changes
-        .arrival_airport
-        .as_ref()
-        .map(|c| c.to_string())
-        .unwrap_or(current.arrival_airport.clone());
-    let departs = changes
-        .departure_time
-        .unwrap_or(clock::to_utc(existing.departure_time));
-    let arrives = changes
-        .arrival_time
-        .unwrap_or(clock::to_utc(existing.arrival_time));
-    let airplane_id = changes.airplane_id.unwrap_or(existing.airplane_id);
-    let resolved = resolve(
-        &txn,
-        airplane_id,
-        &departure_code,
-        &arrival_code,
-        (departs, arrives),
-        changes.departure_time.is_some(),
-    )
-    .await?;
-    let currency = match changes.currency {
-        Some(currency) => currency,
-        None => Currency::parse(&existing.currency).map_err(|e| anyhow::anyhow!(e))?,
-    };
-    let mut v = Validator::new();
-    let economy = v.check(
-        "price_economy",
-        Money::new(
-            changes.price_economy.unwrap_or(existing.price_economy),
-            currency,
-        ),
-    );
-    let business = v.check(
-        "price_business",
-        Money::new(
-            changes.price_business.unwrap_or(existing.price_business),
-            currency,
-        ),
-    );
-    v.finish()?;
-    let (Some(economy), Some(business)) = (economy, business) else {
-        return Err(anyhow::anyhow!("validated prices went missing").into());
-    };
+    db.durably(async move {
+        let txn = db.writer.begin().await?;
+        // Seats may be regenerated: queue behind bookings of this flight (see seat_guard).
+        if !seat_guard::lock_flight(&txn, id).await? {
+            return Err(AppError::NotFound);
+        }
+        let existing = flight::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let current = get_details(&txn, id).await?;
+        let departure_code = changes
+            .departure_airport
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or(current.departure_airport.clone());
+        let arrival_code = changes
+            .arrival_airport
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or(current.arrival_airport.clone());
+        let departs = changes
+            .departure_time
+            .unwrap_or(clock::to_utc(existing.departure_time));
+        let arrives = changes
+            .arrival_time
+            .unwrap_or(clock::to_utc(existing.arrival_time));
+        let airplane_id = changes.airplane_id.unwrap_or(existing.airplane_id);
+        let resolved = resolve(
+            &txn,
+            airplane_id,
+            &departure_code,
+            &arrival_code,
+            (departs, arrives),
+            changes.departure_time.is_some(),
+        )
+        .await?;
+        let currency = match changes.currency {
+            Some(currency) => currency,
+            None => Currency::parse(&existing.currency).map_err(|e| anyhow::anyhow!(e))?,
+        };
+        let mut v = Validator::new();
+        let economy = v.check(
+            "price_economy",
+            Money::new(
+                changes.price_economy.unwrap_or(existing.price_economy),
+                currency,
+            ),
+        );
+        let business = v.check(
+            "price_business",
+            Money::new(
+                changes.price_business.unwrap_or(existing.price_business),
+                currency,
+            ),
+        );
+        v.finish()?;
+        let (Some(economy), Some(business)) = (economy, business) else {
+            return Err(anyhow::anyhow!("validated prices went missing").into());
+        };
 
-    let new_airplane = airplane_id != existing.airplane_id;
-    if new_airplane && seats::any_taken(&txn, id).await? {
-        return Err(AppError::Conflict(
-            "the airplane of a flight with bookings cannot change".into(),
+        let new_airplane = airplane_id != existing.airplane_id;
+        if new_airplane && seats::any_taken(&txn, id).await? {
+            return Err(AppError::Conflict(
+                "the airplane of a flight with bookings cannot change".into(),
+            ));
+        }
+        let number = changes
+            .flight_number
+            .map(|n| n.to_string())
+            .unwrap_or(existing.flight_number.clone());
+        let mut row: flight::ActiveModel = existing.into();
+        row.flight_number = Set(number.clone());
+        row.airplane_id = Set(airplane_id);
+        row.departure_airport_id = Set(resolved.departure.id);
+        row.arrival_airport_id = Set(resolved.arrival.id);
+        row.departure_time = Set(departs.naive_utc());
+        row.arrival_time = Set(arrives.naive_utc());
+        row.departure_local_date = Set(local_date(
+            departs.naive_utc(),
+            zone_of(&resolved.departure)?,
         ));
-    }
-    let number = changes
-        .flight_number
-        .map(|n| n.to_string())
-        .unwrap_or(existing.flight_number.clone());
-    let mut row: flight::ActiveModel = existing.into();
-    row.flight_number = Set(number.clone());
-    row.airplane_id = Set(airplane_id);
-    row.departure_airport_id = Set(resolved.departure.id);
-    row.arrival_airport_id = Set(resolved.arrival.id);
-    row.departure_time = Set(departs.naive_utc());
-    row.arrival_time = Set(arrives.naive_utc());
-    row.departure_local_date = Set(local_date(
-        departs.naive_utc(),
-        zone_of(&resolved.departure)?,
-    ));
-    row.price_economy = Set(economy.minor());
-    row.price_business = Set(business.minor());
-    row.currency = Set(currency.code().to_string());
-    if new_airplane {
-        let cabin = Cabin::of(&resolved.airplane)?;
-        flight_seat::Entity::delete_many()
-            .filter(flight_seat::Column::FlightId.eq(id))
-            .exec(&txn)
-            .await?;
-        seats::insert_inventory(&txn, id, &cabin).await?;
-        row.seats_total = Set(cabin.seat_count());
-        row.seats_available = Set(cabin.seat_count());
-    }
-    match row.update(&txn).await {
-        Ok(_) => {}
-        Err(err) if is_unique_violation(&err) => return Err(duplicate(&number)),
-        Err(err) => return Err(err.into()),
-    }
-    let details = get_details(&txn, id).await?;
-    txn.commit().await?;
-    Ok(details)
+        row.price_economy = Set(economy.minor());
+        row.price_business = Set(business.minor());
+        row.currency = Set(currency.code().to_string());
+        if new_airplane {
+            let cabin = Cabin::of(&resolved.airplane)?;
+            flight_seat::Entity::delete_many()
+                .filter(flight_seat::Column::FlightId.eq(id))
+                .exec(&txn)
+                .await?;
+            seats::insert_inventory(&txn, id, &cabin).await?;
+            row.seats_total = Set(cabin.seat_count());
+            row.seats_available = Set(cabin.seat_count());
+        }
+        match row.update(&txn).await {
+            Ok(_) => {}
+            Err(err) if is_unique_violation(&err) => return Err(duplicate(&number)),
+            Err(err) => return Err(err.into()),
+        }
+        let details = get_details(&txn, id).await?;
+        txn.commit().await?;
+        Ok(details)
+    })
+    .await
 }
 
 /// A flight with seats held or booked is referenced by bookings and stays.
 #[tracing::instrument(skip(db))]
 pub async fn delete(db: &Database, id: i32) -> Result<(), AppError> {
-    let txn = db.writer.begin().await?;
-    if !seat_guard::lock_flight(&txn, id).await? {
-        return Err(AppError::NotFound);
-    }
-    flight::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let bookings = crate::models::booking::booking::Entity::find()
-        .filter(crate::models::booking::booking::Column::FlightId.eq(id))
-        .count(&txn)
-        .await?;
-    if bookings > 0 || seats::any_taken(&txn, id).await? {
-        return Err(AppError::Conflict("the flight has bookings".into()));
-    }
-    flight_seat::Entity::delete_many()
-        .filter(flight_seat::Column::FlightId.eq(id))
-        .exec(&txn)
-        .await?;
-    match flight::Entity::delete_by_id(id).exec(&txn).await {
-        Ok(_) => {}
-        Err(err) if is_foreign_key_violation(&err) => {
-            return Err(AppError::Conflict("the flight has bookings".into()))
+    db.durably(async move {
+        let txn = db.writer.begin().await?;
+        if !seat_guard::lock_flight(&txn, id).await? {
+            return Err(AppError::NotFound);
         }
-        Err(err) => return Err(err.into()),
-    }
-    txn.commit().await?;
-    Ok(())
+        flight::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let bookings = crate::models::booking::booking::Entity::find()
+            .filter(crate::models::booking::booking::Column::FlightId.eq(id))
+            .count(&txn)
+            .await?;
+        if bookings > 0 || seats::any_taken(&txn, id).await? {
+            return Err(AppError::Conflict("the flight has bookings".into()));
+        }
+        flight_seat::Entity::delete_many()
+            .filter(flight_seat::Column::FlightId.eq(id))
+            .exec(&txn)
+            .await?;
+        match flight::Entity::delete_by_id(id).exec(&txn).await {
+            Ok(_) => {}
+            Err(err) if is_foreign_key_violation(&err) => {
+                return Err(AppError::Conflict("the flight has bookings".into()))
+            }
+            Err(err) => return Err(err.into()),
+        }
+        txn.commit().await?;
+        Ok(())
+    })
+    .await
 }
