@@ -390,3 +390,130 @@ proptest! {
         prop_assert!(result.is_ok(), "{}", result.err().unwrap_or_default());
     }
 }
+
+/// The sandbox provider, noting the thread each charge and refund ran on.
+struct ThreadRecording {
+    inner: SandboxProvider,
+    threads: std::sync::Mutex<Vec<String>>,
+}
+
+impl ThreadRecording {
+    fn note(&self) {
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_string();
+        self.threads.lock().expect("threads").push(name);
+    }
+}
+
+#[async_trait::async_trait]
+impl PaymentProvider for ThreadRecording {
+    fn accepts(&self, method: &str) -> bool {
+        self.inner.accepts(method)
+    }
+
+    async fn charge(
+        &self,
+        key: &str,
+        amount: i64,
+        currency: &str,
+        method: &str,
+    ) -> Result<
+        skybook::services::booking::provider::ChargeOutcome,
+        skybook::services::booking::provider::ProviderError,
+    > {
+        self.note();
+        self.inner.charge(key, amount, currency, method).await
+    }
+
+    async fn refund(
+        &self,
+        key: &str,
+    ) -> Result<(), skybook::services::booking::provider::ProviderError> {
+        self.note();
+        self.inner.refund(key).await
+    }
+
+    async fn find_charge(
+        &self,
+        key: &str,
+    ) -> Result<Option<String>, skybook::services::booking::provider::ProviderError> {
+        self.inner.find_charge(key).await
+    }
+}
+
+#[test]
+fn the_provider_is_never_called_from_the_database_write_lane() {
+    // A real provider is a network call: waiting for it on SQLite's write lane would stall
+    // every write behind it.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let world = world().await;
+        let provider = Arc::new(ThreadRecording {
+            inner: SandboxProvider::new(world.db.clone()),
+            threads: std::sync::Mutex::new(Vec::new()),
+        });
+        let caller = Caller {
+            user_id: world.users[0],
+            is_admin: false,
+        };
+        let policy = BookingPolicy {
+            hold_ttl_seconds: 600,
+            max_pending_bookings: 100,
+            seat_guard: true,
+            email_max_attempts: 3,
+        };
+        let new = BookingForCreate {
+            flight_id: world.flight_id,
+            seats: SeatRequest::Chosen(vec![SeatCode::parse("1A").expect("seat")]),
+            passengers: vec!["P".into()],
+        };
+        let booked = bookings::create(&world.db, caller, policy, new)
+            .await
+            .expect("booked");
+        let payment = PaymentForCreate {
+            amount: booked.booking.total,
+            currency: booked.booking.currency.clone(),
+            method: "pm_card_ok".into(),
+        };
+        let paid = payments::pay(
+            &world.db,
+            provider.as_ref(),
+            PaymentPolicy {
+                lock_seconds: 120,
+                pause_after_charge: false,
+                email_max_attempts: 3,
+                replies: &skybook::views::booking::PaymentJson,
+            },
+            caller,
+            PaymentRequest {
+                booking_id: booked.booking.id,
+                key: IdempotencyKey::parse(Some("lane")).expect("key"),
+                fingerprint: "lane".into(),
+                payment,
+            },
+        )
+        .await
+        .expect("paid");
+        assert_eq!(paid.response.status, 201);
+        bookings::cancel(
+            &world.db,
+            provider.clone(),
+            policy,
+            caller,
+            booked.booking.id,
+        )
+        .await
+        .expect("cancelled and refunded");
+        let threads = provider.threads.lock().expect("threads").clone();
+        assert_eq!(threads.len(), 2, "one charge and one refund: {threads:?}");
+        assert!(
+            threads.iter().all(|name| name != "skybook-writer"),
+            "the provider ran on the write lane: {threads:?}"
+        );
+    });
+}
