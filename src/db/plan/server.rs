@@ -1,6 +1,13 @@
 //! A plan on PostgreSQL or MySQL: `BEGIN` and every statement of the plan go as one message
-//! (the text protocol runs them in order and answers each), the checks judge the counts, and
-//! a second message commits or rolls back. Two round trips, whatever the plan's size.
+//! (the text protocol runs them in order and answers each).
+//!
+//! - PostgreSQL checks the plan itself: each step is written as a query that gives its count
+//!   and fails when its check does not hold (a scalar subquery that then returns two rows), so
+//!   the message ends with `COMMIT` and a plan is one round trip. A failed check stops the
+//!   message there; which step it was is the number of answers before the error, and a
+//!   `ROLLBACK` follows.
+//! - MySQL answers each statement's count; the checks judge them here, and a second message
+//!   commits or rolls back (a plan whose checks cannot fail commits in the first).
 //!
 //! A query without arguments goes by the text protocol (sqlx sends it as a simple `Query`).
 //! The text protocol takes no parameters, so the values are written into the statements by
@@ -36,24 +43,31 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
         _ => DbBackend::MySql,
     };
     let roles: Vec<(&'static str, Role)> = plan.steps_for(kind).map(|s| (s.name, s.role)).collect();
+    let checked_here = kind == DatabaseKind::Postgres;
     let mut text = String::from("BEGIN;\n");
     for step in plan.steps_for(kind) {
-        text.push_str(&step.sql.inline(backend));
+        if checked_here {
+            text.push_str(&checked_step(plan, step));
+        } else {
+            text.push_str(&step.sql.inline(backend));
+        }
         text.push_str(";\n");
     }
     for read in &plan.reads {
         text.push_str(&super::Sql::from(read.sql.clone()).inline(backend));
         text.push_str(";\n");
     }
-    // A plan whose checks cannot fail commits in the same message: one round trip. (A
-    // statement that fails stops the message before its COMMIT; the ROLLBACK follows.)
-    let unrefusable = plan
-        .steps_for(kind)
-        .all(|step| step.expect == super::Expect::Any);
-    if unrefusable {
+    // A plan whose checks cannot fail, or that the server checks itself, commits in the same
+    // message: one round trip. (A statement that fails stops the message before its COMMIT;
+    // the ROLLBACK follows.)
+    let commits_at_once = checked_here
+        || plan
+            .steps_for(kind)
+            .all(|step| step.expect == super::Expect::Any);
+    if commits_at_once {
         text.push_str("COMMIT;\n");
     }
-    let statements = 1 + roles.len() + plan.reads.len() + usize::from(unrefusable);
+    let statements = 1 + roles.len() + plan.reads.len() + usize::from(commits_at_once);
     // The same steps on either server; a macro, because sqlx's executors are concrete types
     // whose generic form does not keep the future `Send`.
     // The stream's type is written out: left to inference it is a projection through
@@ -70,9 +84,9 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
             > = sqlx::Executor::fetch_many(&mut *conn, text.as_str());
             let answers = collect(results, statements).await;
             let judged = answers
-                .map_err(PlanError::Failed)
+                .map_err(|(answered, err)| refusal(&roles, answered, err))
                 .and_then(|answers| written(plan, kind, &roles, answers));
-            let ended: Result<$done, sqlx::Error> = match (&judged, unrefusable) {
+            let ended: Result<$done, sqlx::Error> = match (&judged, commits_at_once) {
                 (Ok(_), true) => Ok(<$done>::default()),
                 (Ok(_), false) => sqlx::Executor::execute(&mut *conn, "COMMIT").await,
                 (Err(_), _) => sqlx::Executor::execute(&mut *conn, "ROLLBACK").await,
@@ -98,30 +112,99 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
 /// Each statement's answer: its changed-row count and its rows.
 type Answer = (u64, Vec<QueryResult>);
 
-/// One answer per statement from the text's results.
+/// One answer per statement from the text's results; on an error, how many statements had
+/// answered before it.
 async fn collect<R, Q>(
     mut results: impl futures_util::Stream<Item = Result<Either<Q, R>, sqlx::Error>> + Unpin,
     statements: usize,
-) -> Result<Vec<Answer>, DbErr>
+) -> Result<Vec<Answer>, (usize, DbErr)>
 where
     R: Into<QueryResult>,
     Q: RowsAffected,
 {
     let mut answers: Vec<Answer> = Vec::with_capacity(statements);
     let mut rows = Vec::new();
-    while let Some(item) = results.try_next().await.map_err(sqlx_err)? {
-        match item {
-            Either::Right(row) => rows.push(row.into()),
-            Either::Left(done) => answers.push((done.affected(), std::mem::take(&mut rows))),
+    loop {
+        match results.try_next().await {
+            Ok(Some(Either::Right(row))) => rows.push(row.into()),
+            Ok(Some(Either::Left(done))) => {
+                answers.push((done.affected(), std::mem::take(&mut rows)))
+            }
+            Ok(None) => break,
+            Err(err) => return Err((answers.len(), sqlx_err(err))),
         }
     }
     if answers.len() != statements {
-        return Err(DbErr::Custom(format!(
-            "a plan of {statements} statements had {} answers",
-            answers.len()
-        )));
+        let answered = answers.len();
+        return Err((
+            answered,
+            DbErr::Custom(format!(
+                "a plan of {statements} statements had {answered} answers"
+            )),
+        ));
     }
     Ok(answers)
+}
+
+/// PostgreSQL's answer to a check that failed in the server: "more than one row returned by a
+/// subquery used as an expression".
+const CHECK_FAILED: &str = "21000";
+
+/// The error of a plan's text as the caller should hear it: a check the server refused is
+/// named by the step it stopped at (the answer after BEGIN's and the earlier steps').
+fn refusal(roles: &[(&'static str, Role)], answered: usize, err: DbErr) -> PlanError {
+    let code = match &err {
+        DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(db))) => db.code(),
+        _ => None,
+    };
+    match (
+        code.as_deref(),
+        answered.checked_sub(1).and_then(|i| roles.get(i)),
+    ) {
+        (Some(CHECK_FAILED), Some((name, _))) => PlanError::Refused(name),
+        _ => PlanError::Failed(err),
+    }
+}
+
+/// A step as PostgreSQL runs it when it checks the plan itself: one row whose first column is
+/// the step's count, and a column that fails the statement when the check does not hold. A
+/// step another one compares with keeps its count for the transaction (`set_config`).
+fn checked_step(plan: &WritePlan, step: &super::Step) -> String {
+    use super::Expect;
+    let backend = DbBackend::Postgres;
+    let source = match step.role {
+        Role::Write | Role::Lock => format!(
+            "WITH w AS ({} RETURNING 1) SELECT c.n FROM (SELECT count(*) AS n FROM w) AS c",
+            step.sql.inline(backend)
+        ),
+        Role::Count => format!("SELECT c.n FROM ({}) AS c(n)", step.sql.inline(backend)),
+    };
+    let setting = |name: &str| format!("'skybook.plan_{name}'");
+    let holds = match step.expect {
+        Expect::Is(value) => Some(format!("c.n = {value}")),
+        Expect::Below(cap) => Some(format!("c.n < {cap}")),
+        Expect::AtLeast(floor) => Some(format!("c.n >= {floor}")),
+        Expect::SameAs(other) => Some(format!("c.n = current_setting({})::bigint", setting(other))),
+        Expect::Any => None,
+    };
+    let mut extra = String::new();
+    if let Some(holds) = holds {
+        extra.push_str(&format!(
+            ", (SELECT 1 UNION ALL SELECT 2 WHERE NOT ({holds})) AS checked"
+        ));
+    }
+    let compared = plan
+        .steps
+        .iter()
+        .any(|other| other.expect == Expect::SameAs(step.name));
+    if compared {
+        extra.push_str(&format!(
+            ", set_config({}, c.n::text, true) AS kept",
+            setting(step.name)
+        ));
+    }
+    // `SELECT c.n` is the first column; the rest are added after it.
+    source.replacen("SELECT c.n FROM", &format!("SELECT c.n{extra} FROM"), 1)
 }
 
 /// The rows a statement changed, whichever server answered.
@@ -177,8 +260,11 @@ fn written(
             .next()
             .ok_or_else(|| DbErr::Custom("a plan's answer is missing".into()))?;
         let count = match role {
-            Role::Write | Role::Lock => i64::try_from(affected).unwrap_or(i64::MAX),
-            Role::Count => match rows.as_slice() {
+            Role::Write | Role::Lock if kind != DatabaseKind::Postgres => {
+                i64::try_from(affected).unwrap_or(i64::MAX)
+            }
+            // A count, or on PostgreSQL any step (see `checked_step`): its first column.
+            _ => match rows.as_slice() {
                 [row] => row
                     .try_get_by_index::<i64>(0)
                     .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))?,
