@@ -47,7 +47,7 @@ pub enum AppError {
     #[error("rate limited")]
     RateLimited { retry_after_seconds: u64 },
     #[error("seats unavailable: {0:?}")]
-    SeatUnavailable(Vec<String>),
+    SeatUnavailable(Vec<crate::models::catalog::SeatCode>),
     #[error("flight departed")]
     FlightDeparted,
     #[error("booking not payable")]
@@ -92,6 +92,15 @@ impl From<crate::db::plan::PlanError> for AppError {
             other => AppError::Unexpected(other.into()),
         }
     }
+}
+
+/// Seats as a reader lists them: "12C, 12D".
+pub fn seat_list(seats: &[crate::models::catalog::SeatCode]) -> String {
+    seats
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl AppError {
@@ -176,7 +185,7 @@ impl AppError {
                 "too few seats are free for this booking".into()
             }
             AppError::SeatUnavailable(seats) => {
-                format!("taken or held by someone else: {}", seats.join(", "))
+                format!("taken or held by someone else: {}", seat_list(seats))
             }
             AppError::FlightDeparted => "the flight has already departed".into(),
             AppError::BookingNotPayable => {
@@ -221,10 +230,8 @@ impl AppError {
             );
         }
         if let AppError::SeatUnavailable(seats) = self {
-            body.insert(
-                "seats".into(),
-                serde_json::to_value(seats).unwrap_or_default(),
-            );
+            let seats: Vec<String> = seats.iter().map(ToString::to_string).collect();
+            body.insert("seats".into(), seats.into());
         }
         Value::Object(body)
     }

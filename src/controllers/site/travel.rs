@@ -305,13 +305,13 @@ pub async fn hold(
             } else {
                 format!(
                     "Sorry, seat {} was just taken by someone else. Please pick another seat.",
-                    seats.join(", ")
+                    crate::error::seat_list(&seats)
                 )
             };
             (
                 Outcome {
                     message: Some(message),
-                    just_taken: seats,
+                    just_taken: seats.iter().map(ToString::to_string).collect(),
                     ..Default::default()
                 },
                 StatusCode::CONFLICT,

@@ -91,7 +91,7 @@ fn no_flight() -> AppError {
 }
 
 fn seats_unavailable(seats: Vec<SeatCode>) -> AppError {
-    AppError::SeatUnavailable(seats.iter().map(ToString::to_string).collect())
+    AppError::SeatUnavailable(seats)
 }
 
 /// A booking about to be written.
