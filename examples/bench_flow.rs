@@ -15,8 +15,14 @@
 //! flights (and as the PostgreSQL baseline, scripts/bench-flow.pgbench, picks a random one).
 //! Seats handed out flight by flight would put every flow in flight on one flight: on
 //! PostgreSQL that measures the queue for that flight's row lock, not the system.
+//!
+//! With `BENCH_TRIP_STATS=HOST:PORT`, the totals address of examples/trip_counter.rs (a proxy
+//! between Skybook and its database server), it reads the counter once the setup above is
+//! done and again once the last flow has finished, and adds the difference to its line:
+//! the round trips of exactly the flow phase, which `scripts/bench` divides by `flows`.
 
 use std::collections::VecDeque;
+use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -72,6 +78,19 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+/// The trip counter's running totals: (round trips, database connections opened).
+fn trip_totals(addr: &str) -> Result<(u64, u64), String> {
+    let mut line = String::new();
+    std::net::TcpStream::connect(addr)
+        .and_then(|mut stats| stats.read_to_string(&mut line))
+        .map_err(|e| format!("trip counter at {addr}: {e}"))?;
+    let mut fields = line.split_whitespace().map(str::parse::<u64>);
+    match (fields.next(), fields.next()) {
+        (Some(Ok(trips)), Some(Ok(connections))) => Ok((trips, connections)),
+        _ => Err(format!("trip counter at {addr} answered {line:?}")),
+    }
 }
 
 async fn post(
@@ -163,6 +182,10 @@ async fn main() -> Result<(), String> {
         free_seats(&setup, &args.base, &args.flights).await?,
     ));
     let tally = Arc::new(Mutex::new(Tally::default()));
+    // Read here, with none of this program's requests in flight: the setup's sign-ups and
+    // seat maps stay out of the count.
+    let trip_stats = std::env::var("BENCH_TRIP_STATS").ok();
+    let trips_before = trip_stats.as_deref().map(trip_totals).transpose()?;
     let started = Instant::now();
     let deadline = started + args.duration;
     let mut tasks = Vec::new();
@@ -233,6 +256,9 @@ async fn main() -> Result<(), String> {
         task.await.map_err(|e| e.to_string())??;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // Every flow has had its answer by now; emails they queued may still be going out.
+    let trips_after = trip_stats.as_deref().map(trip_totals).transpose()?;
+    let trips = trips_before.zip(trips_after);
     let mut tally = Arc::try_unwrap(tally)
         .map_err(|_| "tally still shared")?
         .into_inner()
@@ -254,6 +280,10 @@ async fn main() -> Result<(), String> {
             "create_p99_ms": percentile(&tally.creates, 99.0),
             "pay_p99_ms": percentile(&tally.pays, 99.0),
             "errors": tally.errors.len(),
+            // null without BENCH_TRIP_STATS
+            "db_round_trips": trips.map(|(before, after)| after.0 - before.0),
+            "db_round_trips_total": trips_after.map(|(total, _)| total),
+            "db_connections_opened": trips.map(|(before, after)| after.1 - before.1),
         })
     );
     Ok(())
