@@ -8,7 +8,10 @@ use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+};
 use tera::Tera;
 
 use crate::clock;
@@ -174,56 +177,42 @@ impl Delivery {
         Ok(Handed::Over)
     }
 
+    /// What the email tells, in two reads: the booking with its flight, owner and airports
+    /// (one joined row), then its seats.
     async fn view(&self, due: &email::Model) -> anyhow::Result<BookingEmail> {
         let conn = &self.db.reader;
-        let booking = booking::Entity::find_by_id(due.booking_id)
+        let backend = conn.get_database_backend();
+        let told = EmailFacts::find_by_statement(backend.build(&facts_of(due.booking_id)))
             .one(conn)
             .await?
             .context("booking gone")?;
-        let flight = flight::Entity::find_by_id(booking.flight_id)
-            .one(conn)
-            .await?
-            .context("flight gone")?;
-        let owner = user::Entity::find_by_id(booking.user_id)
-            .one(conn)
-            .await?
-            .context("user gone")?;
-        let from = airport::Entity::find_by_id(flight.departure_airport_id)
-            .one(conn)
-            .await?
-            .context("airport gone")?;
-        let to = airport::Entity::find_by_id(flight.arrival_airport_id)
-            .one(conn)
-            .await?
-            .context("airport gone")?;
         let seats = booking_seat::Entity::find()
-            .filter(booking_seat::Column::BookingId.eq(booking.id))
+            .filter(booking_seat::Column::BookingId.eq(due.booking_id))
             .order_by_asc(booking_seat::Column::Id)
             .all(conn)
             .await?;
-        let zone = |a: &airport::Model| {
-            a.timezone
-                .parse::<Tz>()
-                .map_err(|e| anyhow::anyhow!("zone {}: {e}", a.timezone))
+        let zone = |name: &str| {
+            name.parse::<Tz>()
+                .map_err(|e| anyhow::anyhow!("zone {name}: {e}"))
         };
-        let currency = Currency::parse(&booking.currency).map_err(|e| anyhow::anyhow!(e))?;
-        let total = Money::new(booking.total, currency).map_err(|e| anyhow::anyhow!(e))?;
+        let currency = Currency::parse(&told.currency).map_err(|e| anyhow::anyhow!(e))?;
+        let total = Money::new(told.total, currency).map_err(|e| anyhow::anyhow!(e))?;
         Ok(BookingEmail {
             kind: due.kind.clone(),
-            name: owner.name,
-            reference: booking.reference.clone(),
-            flight_number: flight.flight_number,
+            name: told.owner_name,
+            reference: told.reference,
+            flight_number: told.flight_number,
             departure: EmailPlace::new(
-                from.code.clone(),
-                from.name.clone(),
-                clock::to_utc(flight.departure_time),
-                zone(&from)?,
+                told.from_code,
+                told.from_name,
+                clock::to_utc(told.departure_time),
+                zone(&told.from_zone)?,
             ),
             arrival: EmailPlace::new(
-                to.code.clone(),
-                to.name.clone(),
-                clock::to_utc(flight.arrival_time),
-                zone(&to)?,
+                told.to_code,
+                told.to_name,
+                clock::to_utc(told.arrival_time),
+                zone(&told.to_zone)?,
             ),
             seats: seats
                 .into_iter()
@@ -234,9 +223,84 @@ impl Delivery {
                 })
                 .collect(),
             total: total.to_string(),
-            booking_url: format!("{}/bookings/{}", self.public_url, booking.id),
+            booking_url: format!("{}/bookings/{}", self.public_url, due.booking_id),
         })
     }
+}
+
+/// The booking an email tells of, with its flight, owner and airports.
+#[derive(Debug, FromQueryResult)]
+struct EmailFacts {
+    reference: String,
+    total: i64,
+    currency: String,
+    owner_name: String,
+    flight_number: String,
+    departure_time: NaiveDateTime,
+    arrival_time: NaiveDateTime,
+    from_code: String,
+    from_name: String,
+    from_zone: String,
+    to_code: String,
+    to_name: String,
+    to_zone: String,
+}
+
+fn facts_of(booking_id: i32) -> SelectStatement {
+    let (from, to) = (Alias::new("dep"), Alias::new("arr"));
+    let airport_col = |table: &Alias, column: airport::Column, name: &str| {
+        (Expr::col((table.clone(), column)), Alias::new(name))
+    };
+    let mut select = Query::select();
+    select
+        .column((booking::Entity, booking::Column::Reference))
+        .column((booking::Entity, booking::Column::Total))
+        .column((booking::Entity, booking::Column::Currency))
+        .expr_as(
+            Expr::col((user::Entity, user::Column::Name)),
+            Alias::new("owner_name"),
+        )
+        .column((flight::Entity, flight::Column::FlightNumber))
+        .column((flight::Entity, flight::Column::DepartureTime))
+        .column((flight::Entity, flight::Column::ArrivalTime));
+    for (expr, name) in [
+        airport_col(&from, airport::Column::Code, "from_code"),
+        airport_col(&from, airport::Column::Name, "from_name"),
+        airport_col(&from, airport::Column::Timezone, "from_zone"),
+        airport_col(&to, airport::Column::Code, "to_code"),
+        airport_col(&to, airport::Column::Name, "to_name"),
+        airport_col(&to, airport::Column::Timezone, "to_zone"),
+    ] {
+        select.expr_as(expr, name);
+    }
+    select
+        .from(booking::Entity)
+        .inner_join(
+            flight::Entity,
+            Expr::col((flight::Entity, flight::Column::Id))
+                .equals((booking::Entity, booking::Column::FlightId)),
+        )
+        .inner_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((booking::Entity, booking::Column::UserId)),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            airport::Entity,
+            from.clone(),
+            Expr::col((from, airport::Column::Id))
+                .equals((flight::Entity, flight::Column::DepartureAirportId)),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            airport::Entity,
+            to.clone(),
+            Expr::col((to, airport::Column::Id))
+                .equals((flight::Entity, flight::Column::ArrivalAirportId)),
+        )
+        .and_where(Expr::col((booking::Entity, booking::Column::Id)).eq(booking_id));
+    select.to_owned()
 }
 
 #[cfg(test)]
