@@ -106,7 +106,25 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
             sqlx::mysql::MySqlRow
         ),
     };
-    Ok(outcome?)
+    match outcome {
+        // Two transactions waited for each other and the server gave up one of them: nothing
+        // of it was written, and the server's own advice is to run it again.
+        Err(PlanError::Failed(err)) if is_deadlock(&err) => {
+            tracing::debug!(error = %err, "a write plan lost a deadlock; running it again");
+            Err(Rerun::Again)
+        }
+        outcome => Ok(outcome?),
+    }
+}
+
+/// Whether the server rolled the transaction back to break a deadlock (SQLSTATE 40001 on
+/// MySQL's 1213, 40P01 on PostgreSQL).
+fn is_deadlock(err: &DbErr) -> bool {
+    matches!(
+        err,
+        DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(db)))
+            if matches!(db.code().as_deref(), Some("40001" | "40P01"))
+    )
 }
 
 /// Each statement's answer: its changed-row count and its rows.

@@ -2,10 +2,10 @@
 //! locked and the attempt recorded in one plan, then the charge.
 
 use chrono::{Duration, NaiveDateTime};
-use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr, UpdateStatement};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait};
 
-use super::bookings::{find_visible, Caller};
+use super::bookings::Caller;
 use super::confirm::{finish_success, finish_unsuccessful};
 use super::idempotency::{self, TakenKey};
 use super::payments::{PaymentForCreate, PaymentPolicy, PaymentReply, PaymentRequest};
@@ -18,6 +18,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, BookingStatus};
 use crate::models::booking::{idempotency_key, payment};
+use crate::models::catalog::flight_seat;
 
 /// Times the key is claimed again after it was found free (given back, or past its
 /// retention) between a failed claim and the look at it.
@@ -37,37 +38,36 @@ pub async fn pay(
         fingerprint,
         payment: asked,
     } = request;
-    let booking = find_visible(&db.reader, caller, booking_id).await?;
-    if booking.user_id != caller.user_id {
-        return Err(AppError::NotFound);
-    }
-    if let Err(invalid) = check_request(provider, &asked, &booking) {
+    if !provider.accepts(&asked.method) {
+        // Not the caller's booking is 404 whatever the body says.
+        owned_booking(db, caller.user_id, booking_id).await?;
         // A key already used for another request is refused as such, even when this body is
         // also invalid. (A valid body learns of it from the claim below.)
         idempotency::ensure_not_reused(db, caller.user_id, &key, &fingerprint, clock::now())
             .await?;
-        return Err(invalid);
+        return Err(AppError::field(
+            "payment_method",
+            "must be one of pm_card_ok, pm_card_declined, pm_card_error",
+        ));
     }
-    // A payment still with the provider keeps the booking's payment lock set, so with the lock
-    // clear there is nothing to settle (and the attempt below insists it is still clear).
-    let lock_seen_clear = booking.payment_lock_until.is_none();
-    if !lock_seen_clear {
-        settle_stale_attempts(db, provider, policy, booking.id).await?;
-    }
-    let start = Start {
+    // Nothing is read first: the plan's lock takes the booking only as the caller's, for the
+    // amount asked, pending and not being paid, and a refusal reads it once to say why.
+    let mut start = Start {
         user_id: caller.user_id,
         key: &key,
         fingerprint: &fingerprint,
-        booking: &booking,
+        booking_id,
         asked: &asked,
-        lock_seen_clear,
+        lock_seen_clear: true,
     };
-    for _ in 0..CLAIMS {
+    let mut claims = 0;
+    loop {
         let now = clock::now();
         let refused = match db.execute(start.plan(now, policy)).await {
             Ok(written) => {
                 let claim: idempotency_key::Model = written.one("claim")?;
                 let attempt: payment::Model = written.one("attempt")?;
+                let booking: booking::Model = written.one("booking")?;
                 let outcome = charge(db, provider, policy, &booking, attempt).await;
                 return finish_reply(db, policy, outcome, claim.id).await;
             }
@@ -77,6 +77,10 @@ pub async fn pay(
             // The key is claimed already: replay its answer, or refuse, or claim it again if
             // it has been given back meanwhile.
             err if err.is_unique_violation() => {
+                claims += 1;
+                if claims >= CLAIMS {
+                    return Err(AppError::IdempotencyRequestInProgress);
+                }
                 match idempotency::taken(db, caller.user_id, &key, &fingerprint, now).await? {
                     TakenKey::Replay(response) => {
                         return Ok(PaymentReply {
@@ -87,29 +91,39 @@ pub async fn pay(
                     TakenKey::Free => continue,
                 }
             }
-            PlanError::Refused("lock") => return Err(start.refused(db, policy, now).await?),
+            PlanError::Refused("lock") => match start.refused(db, policy, now).await? {
+                // An earlier attempt's lock ran out with the attempt unfinished: settle it
+                // with the provider, then try once more (never charging while an earlier
+                // charge is unrecorded).
+                Refusal::SettleFirst => {
+                    settle_stale_attempts(db, provider, policy, booking_id).await?;
+                    start.lock_seen_clear = false;
+                }
+                Refusal::Answer(refusal) => return Err(refusal),
+            },
             other => return Err(other.into()),
         }
     }
-    Err(AppError::IdempotencyRequestInProgress)
 }
 
-/// The checks of a payment request that need no state change.
-fn check_request(
-    provider: &dyn PaymentProvider,
-    asked: &PaymentForCreate,
-    booking: &booking::Model,
-) -> Result<(), AppError> {
-    if !provider.accepts(&asked.method) {
-        return Err(AppError::field(
-            "payment_method",
-            "must be one of pm_card_ok, pm_card_declined, pm_card_error",
-        ));
-    }
-    if asked.amount != booking.total || asked.currency != booking.currency {
-        return Err(AppError::AmountMismatch);
-    }
-    Ok(())
+/// The caller's own booking (another user's does not exist for them).
+async fn owned_booking(
+    db: &Database,
+    user_id: i32,
+    booking_id: i32,
+) -> Result<booking::Model, AppError> {
+    booking::Entity::find_by_id(booking_id)
+        .one(&db.reader)
+        .await?
+        .filter(|booking| booking.user_id == user_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Why the booking could not be locked for payment.
+enum Refusal {
+    /// An earlier attempt's lock ran out unfinished.
+    SettleFirst,
+    Answer(AppError),
 }
 
 /// The start of an attempt.
@@ -117,7 +131,7 @@ struct Start<'a> {
     user_id: i32,
     key: &'a idempotency::IdempotencyKey,
     fingerprint: &'a str,
-    booking: &'a booking::Model,
+    booking_id: i32,
     asked: &'a PaymentForCreate,
     /// No attempt was settled first, so the booking's payment lock must still be clear, not
     /// merely run out.
@@ -126,37 +140,34 @@ struct Start<'a> {
 
 impl Start<'_> {
     /// The key claimed, the booking locked for payment, the attempt recorded and linked to
-    /// the claim, the seats held while the provider works; then the claim and the attempt
-    /// read back. The attempt is the booking's newest: its lock, taken in this plan, keeps
-    /// any other attempt of the booking from being recorded meanwhile.
+    /// the claim, the seats held while the provider works; then the claim, the attempt and
+    /// the booking read back. The attempt is the booking's newest: its lock, taken in this
+    /// plan, keeps any other attempt of the booking from being recorded meanwhile.
     fn plan(&self, now: NaiveDateTime, policy: PaymentPolicy) -> WritePlan {
-        let booking = self.booking;
+        let booking_id = self.booking_id;
         let lock_until = now + Duration::seconds(policy.lock_seconds);
         let claim = || idempotency::claim_of(self.user_id, self.key);
         let newest_attempt = Query::select()
             .expr(Expr::col(payment::Column::Id).max())
             .from(payment::Entity)
-            .and_where(payment::Column::BookingId.eq(booking.id))
+            .and_where(payment::Column::BookingId.eq(booking_id))
             .to_owned();
         let linked_attempt = Query::select()
             .column(idempotency_key::Column::PaymentId)
             .from(idempotency_key::Entity)
             .cond_where(claim())
             .to_owned();
-        let mut plan = WritePlan::new()
+        let plan = WritePlan::new()
             .write(
                 "claim",
                 idempotency::claim_insert(self.user_id, self.key, self.fingerprint, now),
                 Expect::Is(1),
             )
-            .write(
-                "lock",
-                lock_for_payment(booking.id, now, lock_until, self.lock_seen_clear),
-                Expect::Is(1),
-            )
+            .write("lock", self.lock(now, lock_until), Expect::Is(1))
             .write(
                 "attempt",
-                payment::Entity::insert(new_attempt(booking, self.asked, now)).into_query(),
+                payment::Entity::insert(new_attempt(booking_id, self.user_id, self.asked, now))
+                    .into_query(),
                 Expect::Is(1),
             )
             .write(
@@ -166,16 +177,10 @@ impl Start<'_> {
                     SimpleExpr::SubQuery(None, Box::new(newest_attempt.into_sub_query_statement())),
                 ),
                 Expect::Is(1),
-            );
-        // The seats are held until the booking's own expiry already; only a lock that
-        // outlasts it lengthens the hold.
-        if lock_until > booking.expires_at {
-            plan = plan.write(
-                "hold",
-                seat_guard::hold_until_statement(booking.id, Expr::value(lock_until)),
-                Expect::Any,
-            );
-        }
+            )
+            // The seats stay held while the provider works: a hold that would end sooner is
+            // lengthened.
+            .write("hold", hold_through(booking_id, lock_until), Expect::Any);
         plan.read(
             "claim",
             idempotency_key::Entity::find().filter(claim()).into_query(),
@@ -186,6 +191,34 @@ impl Start<'_> {
                 .filter(payment::Column::Id.in_subquery(linked_attempt))
                 .into_query(),
         )
+        .read(
+            "booking",
+            booking::Entity::find_by_id(booking_id).into_query(),
+        )
+    }
+
+    /// The booking locked for payment until `lock_until`: only the caller's, for the amount
+    /// and currency asked, pending, its hold not run out, and no payment in progress (with
+    /// `lock_seen_clear`, the lock must be clear, not merely run out).
+    fn lock(&self, now: NaiveDateTime, lock_until: NaiveDateTime) -> UpdateStatement {
+        let lock_free = if self.lock_seen_clear {
+            Condition::all().add(booking::Column::PaymentLockUntil.is_null())
+        } else {
+            Condition::any()
+                .add(booking::Column::PaymentLockUntil.is_null())
+                .add(booking::Column::PaymentLockUntil.lte(now))
+        };
+        booking::Entity::update_many()
+            .col_expr(booking::Column::PaymentLockUntil, Expr::value(lock_until))
+            .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+            .filter(booking::Column::Id.eq(self.booking_id))
+            .filter(booking::Column::UserId.eq(self.user_id))
+            .filter(booking::Column::Total.eq(self.asked.amount))
+            .filter(booking::Column::Currency.eq(self.asked.currency.as_str()))
+            .filter(booking::Column::Status.eq(BookingStatus::Pending.as_str()))
+            .filter(booking::Column::ExpiresAt.gt(now))
+            .filter(lock_free)
+            .into_query()
     }
 
     /// Why the booking could not be locked for payment, from its state now; a refusal for
@@ -195,68 +228,60 @@ impl Start<'_> {
         db: &Database,
         policy: PaymentPolicy,
         now: NaiveDateTime,
-    ) -> Result<AppError, AppError> {
-        let current = booking::Entity::find_by_id(self.booking.id)
-            .one(&db.reader)
-            .await?
-            .ok_or(AppError::NotFound)?;
+    ) -> Result<Refusal, AppError> {
+        let current = owned_booking(db, self.user_id, self.booking_id).await?;
+        if self.asked.amount != current.total || self.asked.currency != current.currency {
+            // Not saved under the key: the request was wrong, not refused.
+            idempotency::ensure_not_reused(db, self.user_id, self.key, self.fingerprint, now)
+                .await?;
+            return Ok(Refusal::Answer(AppError::AmountMismatch));
+        }
+        let in_progress = || {
+            Refusal::Answer(AppError::Conflict(
+                "another payment for this booking is in progress".into(),
+            ))
+        };
+        let pending = current.stored_status() == Some(BookingStatus::Pending);
+        let lock_set = current.payment_lock_until.is_some();
         let refusal = match current.stored_status() {
             Some(BookingStatus::Confirmed) => AppError::BookingAlreadyPaid,
-            // Still with the provider; or its lock ran out only since the booking was read,
-            // and that attempt must be settled first (by a retry, or the sweeper).
-            Some(BookingStatus::Pending)
-                if current.payment_locked(now)
-                    || (self.lock_seen_clear
-                        && current.payment_lock_until.is_some()
-                        && current.expires_at > now) =>
-            {
-                return Ok(AppError::Conflict(
-                    "another payment for this booking is in progress".into(),
-                ))
+            // Still with the provider.
+            _ if pending && current.payment_locked(now) => return Ok(in_progress()),
+            // Its lock ran out with the attempt unfinished: settled first, once; if it still
+            // cannot be, a retry or the sweeper will.
+            _ if pending && lock_set && current.expires_at > now => {
+                return Ok(if self.lock_seen_clear {
+                    Refusal::SettleFirst
+                } else {
+                    in_progress()
+                });
             }
             _ => AppError::BookingNotPayable,
         };
         let response = policy.replies.refused(&refusal);
         idempotency::save_refusal(db, self.user_id, self.key, self.fingerprint, &response, now)
             .await?;
-        Ok(refusal)
+        Ok(Refusal::Answer(refusal))
     }
 }
 
-/// The booking locked for payment until `lock_until` (conditional: pending, its hold not run
-/// out, and no payment in progress; with `lock_seen_clear`, the lock must still be clear).
-fn lock_for_payment(
-    booking_id: i32,
-    now: NaiveDateTime,
-    lock_until: NaiveDateTime,
-    lock_seen_clear: bool,
-) -> sea_orm::sea_query::UpdateStatement {
-    let lock_free = if lock_seen_clear {
-        Condition::all().add(booking::Column::PaymentLockUntil.is_null())
-    } else {
-        Condition::any()
-            .add(booking::Column::PaymentLockUntil.is_null())
-            .add(booking::Column::PaymentLockUntil.lte(now))
-    };
-    booking::Entity::update_many()
-        .col_expr(booking::Column::PaymentLockUntil, Expr::value(lock_until))
-        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
-        .filter(booking::Column::Id.eq(booking_id))
-        .filter(booking::Column::Status.eq(BookingStatus::Pending.as_str()))
-        .filter(booking::Column::ExpiresAt.gt(now))
-        .filter(lock_free)
-        .into_query()
+/// The booking's held seats kept until `until` at least.
+fn hold_through(booking_id: i32, until: NaiveDateTime) -> UpdateStatement {
+    let mut hold = seat_guard::hold_until_statement(booking_id, Expr::value(until));
+    hold.and_where(flight_seat::Column::HeldUntil.lt(until));
+    hold
 }
 
 /// A new attempt, `processing` from the start: it is recorded before the provider is asked.
 fn new_attempt(
-    booking: &booking::Model,
+    booking_id: i32,
+    user_id: i32,
     asked: &PaymentForCreate,
     now: NaiveDateTime,
 ) -> payment::ActiveModel {
     payment::ActiveModel {
-        booking_id: Set(booking.id),
-        user_id: Set(booking.user_id),
+        booking_id: Set(booking_id),
+        user_id: Set(user_id),
         status: Set(payment::PROCESSING.into()),
         amount: Set(asked.amount),
         currency: Set(asked.currency.clone()),
