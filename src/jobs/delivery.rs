@@ -148,8 +148,8 @@ impl Delivery {
         }
     }
 
-    /// The booking this email tells of is durable: its plan returned only once it was, and so
-    /// did the plan that took the email.
+    /// The booking this email tells of is durable: the plan that wrote the email returned
+    /// only once it was.
     async fn send_one(&self, due: &email::Model) -> anyhow::Result<Handed> {
         let view = self.view(due).await?;
         let rendered = render(&self.tera, &view)?;

@@ -17,7 +17,7 @@
 //!
 //! Row locks ([`WritePlan::lock`]) are taken only where the database has them; SQLite runs one
 //! write transaction at a time. A plan returns once it is as durable as the settings say
-//! (`SKYBOOK_SQLITE_SYNC`): no caller flushes anything.
+//! (`SKYBOOK_SQLITE_SYNC`), unless it is [`WritePlan::quiet`]: no caller flushes anything.
 
 mod server;
 mod sqlite;
@@ -139,6 +139,9 @@ struct Read {
 pub struct WritePlan {
     steps: Vec<Step>,
     reads: Vec<Read>,
+    /// Nothing outside the database learns of this write before a later one that waits for
+    /// the disk (see [`WritePlan::quiet`]).
+    quiet: bool,
 }
 
 impl WritePlan {
@@ -178,6 +181,16 @@ impl WritePlan {
             sql: sql.into(),
             expect: Expect::Is(1),
         });
+        self
+    }
+
+    /// Marks a write that nobody outside the database is told of before a later plan that is
+    /// made durable (an email's lease or sent mark, the sandbox provider's own ledger): in
+    /// `grouped` mode it returns at COMMIT, without waiting for the group flush. The later
+    /// flush covers it (the WAL is written in order); a power cut before it loses only this
+    /// write, which nobody acted on (at worst an email is sent again).
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
         self
     }
 
@@ -321,6 +334,7 @@ impl Database {
     /// Runs `plan` in one transaction, keeps it when every check holds, and returns what it
     /// read back once the write is durable (see the module's docs).
     pub async fn execute(&self, plan: WritePlan) -> Result<Written, PlanError> {
+        let quiet = plan.quiet;
         let plan = match self.unchecked {
             Some(name) => plan.without_check(name),
             None => plan,
@@ -342,7 +356,9 @@ impl Database {
                 Ok(written) => break written,
             }
         };
-        self.make_durable().await?;
+        if !quiet {
+            self.make_durable().await?;
+        }
         Ok(written)
     }
 }

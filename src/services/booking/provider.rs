@@ -95,7 +95,10 @@ impl SandboxProvider {
                     .filter(sandbox_charge::Column::PaymentRef.eq(key))
                     .filter(sandbox_charge::Column::Kind.eq(kind))
                     .into_query(),
-            );
+            )
+            // The sandbox stands for a provider outside: Skybook is told of a charge only
+            // through its own attempt's plans, which wait for the disk.
+            .quiet();
         match self.db.execute(plan).await {
             Ok(written) => written.one("row").map(Some).map_err(failed),
             Err(err) if err.is_unique_violation() => Ok(None),

@@ -124,29 +124,37 @@ pub fn hold_until_statement(booking_id: i32, until: SimpleExpr) -> UpdateStateme
 /// The caller holds the flight's lock (see [`lock_flight_statement`]). Changes one row when
 /// the flight exists.
 pub fn summaries_statement(flight_id: i32) -> UpdateStatement {
-    let of_flight = |status: &str| {
-        Query::select()
-            .from(flight_seat::Entity)
-            .and_where(flight_seat::Column::FlightId.eq(flight_id))
-            .and_where(flight_seat::Column::Status.eq(status))
-            .to_owned()
-    };
-    let available: SelectStatement = of_flight(STATUS_AVAILABLE)
+    let available: SelectStatement = seats_of(flight_id, STATUS_AVAILABLE)
         .expr(Expr::cust("COUNT(*)"))
         .to_owned();
-    let earliest_hold: SelectStatement = of_flight(STATUS_HELD)
+    let mut update = holds_summary_statement(flight_id);
+    update.value(
+        flight::Column::SeatsAvailable,
+        SimpleExpr::SubQuery(None, Box::new(available.into_sub_query_statement())),
+    );
+    update
+}
+
+/// [`summaries_statement`] for a change that moves no seat in or out of `available` (held
+/// seats booked): only `holds_lapse_at`.
+pub fn holds_summary_statement(flight_id: i32) -> UpdateStatement {
+    let earliest_hold: SelectStatement = seats_of(flight_id, STATUS_HELD)
         .expr(Expr::col(flight_seat::Column::HeldUntil).min())
         .to_owned();
     Query::update()
         .table(flight::Entity)
         .value(
-            flight::Column::SeatsAvailable,
-            SimpleExpr::SubQuery(None, Box::new(available.into_sub_query_statement())),
-        )
-        .value(
             flight::Column::HoldsLapseAt,
             SimpleExpr::SubQuery(None, Box::new(earliest_hold.into_sub_query_statement())),
         )
         .and_where(flight::Column::Id.eq(flight_id))
+        .to_owned()
+}
+
+fn seats_of(flight_id: i32, status: &str) -> SelectStatement {
+    Query::select()
+        .from(flight_seat::Entity)
+        .and_where(flight_seat::Column::FlightId.eq(flight_id))
+        .and_where(flight_seat::Column::Status.eq(status))
         .to_owned()
 }

@@ -132,8 +132,9 @@ async fn leased(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // Quiet: a lease nobody outside learns of; lost, the email is only leased again.
     let plan = writes
-        .fold(WritePlan::new(), |plan, write| {
+        .fold(WritePlan::new().quiet(), |plan, write| {
             plan.write("lease", write, Expect::Any)
         })
         .read(
@@ -201,8 +202,9 @@ pub async fn mark_sent(db: &Database, id: i32, now: NaiveDateTime) -> Result<(),
         .filter(email::Column::Id.eq(id))
         .filter(email::Column::Status.eq(PENDING))
         .into_query();
-    // None marked: another job recorded it first.
-    db.execute(WritePlan::new().write("sent", marked, Expect::Any))
+    // None marked: another job recorded it first. Quiet: a mark lost to a power cut sends
+    // the email again, which is all the flush would prevent.
+    db.execute(WritePlan::new().write("sent", marked, Expect::Any).quiet())
         .await?;
     Ok(())
 }
