@@ -392,6 +392,20 @@ async fn lose_seat_2b(app: &TestApp, booking_id: i64) {
         .expect("seat lost");
 }
 
+/// A booking of 2A and 2B whose payment was interrupted after the charge; 2B goes to someone
+/// else, then the charge is recorded (as the sweeper would). Returns the owner's token, the
+/// booking and the attempt.
+async fn charged_after_seat_2b_was_lost(app: &TestApp) -> (String, Value, i32) {
+    let (token, booking) = booked(app, &["2A", "2B"]).await;
+    let attempt = interrupted_payment(app, &booking, true).await;
+    lose_seat_2b(app, booking["id"].as_i64().expect("id")).await;
+    assert_eq!(
+        record_charge(app, attempt).await.expect("settled"),
+        Settled::Completed
+    );
+    (token, booking, attempt)
+}
+
 #[tokio::test]
 async fn without_the_plan_s_booked_check_a_booking_is_confirmed_without_its_seat() {
     // The negative control of the confirmation plan's `booked` check (every seat of the
@@ -401,14 +415,8 @@ async fn without_the_plan_s_booked_check_a_booking_is_confirmed_without_its_seat
         s.faults.unchecked = Some("booked");
     })
     .await;
-    let (token, booking) = booked(&app, &["2A", "2B"]).await;
-    let attempt = interrupted_payment(&app, &booking, true).await;
+    let (token, booking, _) = charged_after_seat_2b_was_lost(&app).await;
     let id = booking["id"].as_i64().expect("id");
-    lose_seat_2b(&app, id).await;
-    assert_eq!(
-        record_charge(&app, attempt).await.expect("settled"),
-        Settled::Completed
-    );
     assert_eq!(app.booking(&token, id).await["status"], "confirmed");
     assert_eq!(free_of(&app, &booking, &["2B"]).await, vec![true]);
 }
@@ -419,14 +427,8 @@ async fn a_charge_for_a_booking_whose_seat_was_lost_cancels_it_and_refunds() {
     // booking cannot be confirmed, so nothing of the confirmation is kept, the booking is
     // cancelled, its other seat freed and the charge refunded.
     let app = spawn_app_with(|s| s.sweep_interval_seconds = 3600).await;
-    let (token, booking) = booked(&app, &["2A", "2B"]).await;
-    let attempt = interrupted_payment(&app, &booking, true).await;
+    let (token, booking, attempt) = charged_after_seat_2b_was_lost(&app).await;
     let id = booking["id"].as_i64().expect("id");
-    lose_seat_2b(&app, id).await;
-    assert_eq!(
-        record_charge(&app, attempt).await.expect("settled"),
-        Settled::Completed
-    );
     assert_eq!(app.booking(&token, id).await["status"], "cancelled");
     assert_eq!(emails_of(&app, id).await, vec!["cancelled".to_string()]);
     assert_eq!(
