@@ -12,8 +12,10 @@
 //! How a plan runs is the `db` layer's business alone:
 //! - SQLite (`sqlite.rs`): one batch in a group of batches on the single writer (see
 //!   [`super::batch_group`]): a trip to the writer's thread, shared transactions.
-//! - PostgreSQL and MySQL (`server.rs`): `BEGIN` and every statement in one message, then
-//!   `COMMIT` or `ROLLBACK`: two round trips whatever the plan's size.
+//! - PostgreSQL (`server.rs`): the whole plan and its `COMMIT` in one message that checks
+//!   itself: one round trip.
+//! - MySQL (`server.rs`): `BEGIN` and every statement in one message, then `COMMIT` or
+//!   `ROLLBACK`: two round trips whatever the plan's size.
 //!
 //! Row locks ([`WritePlan::lock`]) are taken only where the database has them; SQLite runs one
 //! write transaction at a time. A plan returns once it is as durable as the settings say

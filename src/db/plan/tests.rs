@@ -172,3 +172,66 @@ async fn a_failed_statement_undoes_the_plan_and_says_why() {
         assert_eq!(rows(&db).await.len(), 2, "{:?}", db.kind);
     }
 }
+
+async fn sqlite_in(dir: &tempfile::TempDir, sync: crate::config::SqliteSync) -> Database {
+    let mut settings = Settings::defaults().unwrap();
+    settings.database_url = Secret::new(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("sync.db").display()
+    ));
+    settings.sqlite_sync = sync;
+    let db = Database::connect(&settings).await.unwrap();
+    let create =
+        "CREATE TABLE plan_t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL UNIQUE, name VARCHAR(50))";
+    db.writer
+        .execute(Statement::from_string(DbBackend::Sqlite, create))
+        .await
+        .unwrap();
+    db
+}
+
+#[tokio::test]
+async fn grouped_plans_return_after_a_flush_and_quiet_ones_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_in(&dir, crate::config::SqliteSync::Grouped).await;
+    let before = db.durable_flushes();
+    db.execute(WritePlan::new().write("loud", insert(1, 1, "a"), Expect::Is(1)))
+        .await
+        .unwrap();
+    let after_loud = db.durable_flushes();
+    assert!(after_loud > before, "a plan returned before any flush");
+    db.execute(
+        WritePlan::new()
+            .write("quiet", insert(2, 2, "b"), Expect::Is(1))
+            .quiet(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.durable_flushes(),
+        after_loud,
+        "a quiet plan waited for a flush"
+    );
+}
+
+#[tokio::test]
+async fn full_sync_flushes_every_commit_in_sqlite_and_nothing_in_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_in(&dir, crate::config::SqliteSync::Full).await;
+    db.execute(WritePlan::new().write("loud", insert(1, 1, "a"), Expect::Is(1)))
+        .await
+        .unwrap();
+    assert_eq!(db.durable_flushes(), 0);
+    let synchronous = db
+        .writer
+        .query_one(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA synchronous",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(synchronous, 2, "FULL is 2");
+}

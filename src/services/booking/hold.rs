@@ -62,13 +62,15 @@ pub async fn create(
     if let SeatRequest::Chosen(seats) = &new.seats {
         let taken = check_seats(seats, &found, now)?;
         if policy.seat_guard && !taken.is_empty() {
-            return Err(seats_unavailable(taken));
+            return Err(AppError::SeatUnavailable(taken));
         }
         // A seat's class belongs to the airplane's layout, so the read gives the prices.
         let classes: SeatClasses = found.into_iter().map(|s| (s.seat, s.class)).collect();
         return match hold.write(seats, &classes, db).await? {
             Held::Booked(details) => Ok(details),
-            Held::SeatsLost => Err(seats_unavailable(unavailable(db, flight.id, seats).await?)),
+            Held::SeatsLost => Err(AppError::SeatUnavailable(
+                unavailable(db, flight.id, seats).await?,
+            )),
         };
     }
     // Assigned seats are chosen from a read and taken by the same plan; whenever a concurrent
@@ -88,10 +90,6 @@ pub async fn create(
 
 fn no_flight() -> AppError {
     AppError::field("flight_id", "no flight has this id")
-}
-
-fn seats_unavailable(seats: Vec<SeatCode>) -> AppError {
-    AppError::SeatUnavailable(seats)
 }
 
 /// A booking about to be written.
