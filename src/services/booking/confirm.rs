@@ -54,9 +54,10 @@ pub async fn finish_success(
             seat_guard::mark_booked_statement(booking_id),
             Expect::SameAs("seats"),
         )
+        // Held seats become booked: none moves in or out of `available`.
         .write(
             "summaries",
-            seat_guard::summaries_statement(flight_id),
+            seat_guard::holds_summary_statement(flight_id),
             Expect::Is(1),
         )
         .write(
