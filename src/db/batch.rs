@@ -3,35 +3,47 @@
 //! sqlx runs each SQLite connection on a thread of its own, and every statement is a round
 //! trip to that thread: on the write lane, those trips are what bounds the booking rate (see
 //! `write_lane`). A batch sends its statements as one SQL text, which the connection's thread
-//! runs in order; each write is followed by `SELECT changes()`, so the caller still learns how
-//! many rows every statement changed. A statement that fails stops the rest with its error.
+//! runs in order; sqlx reports the end of each statement with the rows it changed, so the
+//! caller learns every write's count without a query of its own. A statement that fails stops
+//! the rest with its error.
 //!
 //! It suits the common case of a transaction whose statements all run whatever the earlier
 //! ones found: the caller's check judges the counts afterwards, and the batch is kept or
-//! undone (batches run in groups, see `batch_group`); an undone batch's caller takes the
-//! step-by-step path, which handles every other case. Queries whose rows the caller needs
+//! undone (batches run in groups, see `batch_group`). Queries whose rows the caller needs
 //! (what the transaction wrote, read back) run after every counted statement.
 
+use futures_util::TryStreamExt;
 use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr, Statement, Value, Values};
 use sea_query_binder::SqlxValues;
-use sqlx::SqliteConnection;
+use sqlx::sqlite::{SqliteQueryResult, SqliteRow};
+use sqlx::{Either, SqliteConnection};
 
 #[derive(Default)]
 pub struct Batch {
     sql: String,
     values: Vec<Value>,
-    entries: usize,
+    /// What each counted statement answers, in order.
+    counted: Vec<Counted>,
     /// The queries of [`Batch::rows`], sent after the counted statements.
     rows_sql: String,
     rows_values: Vec<Value>,
+    rows_queries: usize,
 }
 
-/// What a batch answered: one count per counted statement, in order, then the rows of its
-/// [`Batch::rows`] queries, one after the other.
+#[derive(Clone, Copy)]
+enum Counted {
+    /// The rows the statement changed.
+    Changes,
+    /// The one integer of the one row the query returns.
+    Value,
+}
+
+/// What a batch answered: one count per counted statement, in order, then the rows of each of
+/// its [`Batch::rows`] queries, in order.
 #[derive(Debug)]
 pub struct Answers {
     pub counts: Vec<i64>,
-    pub rows: Vec<QueryResult>,
+    pub rows: Vec<Vec<QueryResult>>,
 }
 
 impl Batch {
@@ -41,18 +53,17 @@ impl Batch {
 
     /// A write (no `RETURNING`); its entry is the number of rows it changed.
     pub fn write(self, statement: Statement) -> Self {
-        self.push(statement, "; SELECT changes();\n")
+        self.push(statement, Counted::Changes)
     }
 
     /// A query that returns exactly one row holding one integer (a count, an id); its entry is
-    /// that integer. (A query that may find no row shifts the entries after it: use
-    /// [`Batch::rows`] for those.)
+    /// that integer.
     pub fn count(self, statement: Statement) -> Self {
-        self.push(statement, ";\n")
+        self.push(statement, Counted::Value)
     }
 
     /// A query whose rows the caller reads; it runs after every counted statement, whenever it
-    /// was added, and its rows follow theirs in [`Answers::rows`].
+    /// was added, and its rows are the next entry of [`Answers::rows`].
     pub fn rows(mut self, statement: Statement) -> Self {
         debug_assert_eq!(statement.db_backend, DbBackend::Sqlite);
         self.rows_sql.push_str(&statement.sql);
@@ -60,6 +71,7 @@ impl Batch {
         if let Some(values) = statement.values {
             self.rows_values.extend(values.0);
         }
+        self.rows_queries += 1;
         self
     }
 
@@ -70,49 +82,65 @@ impl Batch {
         self
     }
 
-    fn push(mut self, statement: Statement, tail: &str) -> Self {
+    fn push(mut self, statement: Statement, counted: Counted) -> Self {
         debug_assert_eq!(statement.db_backend, DbBackend::Sqlite);
         self.sql.push_str(&statement.sql);
-        self.sql.push_str(tail);
+        self.sql.push_str(";\n");
         if let Some(values) = statement.values {
             self.values.extend(values.0);
         }
-        self.entries += 1;
+        self.counted.push(counted);
         self
     }
 
     /// Runs the statements in order on `conn` (SQLite's writer, taken from its pool by the
     /// group runner, see `batch_group`): the counted ones as added, then the `rows` queries.
     pub async fn run(mut self, conn: &mut SqliteConnection) -> Result<Answers, DbErr> {
-        let entries = self.entries;
-        // Without `rows` queries, every row answered is a count.
-        let exact = self.rows_sql.is_empty();
         self.sql.push_str(&self.rows_sql);
         self.values.append(&mut self.rows_values);
-        let mut rows: Vec<QueryResult> =
-            sqlx::query_with(&self.sql, SqlxValues(Values(self.values)))
-                .fetch_all(conn)
-                .await
-                .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err)))?
-                .into_iter()
-                .map(QueryResult::from)
-                .collect();
-        if rows.len() < entries || (exact && rows.len() != entries) {
-            return Err(DbErr::Custom(format!(
-                "a batch of {entries} counted statements answered {} rows",
-                rows.len()
-            )));
+        let query = sqlx::query_with(&self.sql, SqlxValues(Values(self.values)));
+        let mut results = sqlx::Executor::fetch_many(conn, query);
+        // Each statement's end, with the rows it returned; the statements of `after` come
+        // first.
+        let mut ended: Vec<(SqliteQueryResult, Vec<SqliteRow>)> = Vec::new();
+        let mut rows = Vec::new();
+        while let Some(result) = results.try_next().await.map_err(query_err)? {
+            match result {
+                Either::Right(row) => rows.push(row),
+                Either::Left(done) => ended.push((done, std::mem::take(&mut rows))),
+            }
         }
-        let queried = rows.split_off(entries);
-        let counts = rows
-            .iter()
-            .map(|row| row.try_get_by_index(0))
-            .collect::<Result<_, _>>()?;
-        Ok(Answers {
-            counts,
-            rows: queried,
-        })
+        let own = self.counted.len() + self.rows_queries;
+        let Some(first) = ended.len().checked_sub(own) else {
+            return Err(DbErr::Custom(format!(
+                "a batch of {own} statements answered {}",
+                ended.len()
+            )));
+        };
+        let mut ends = ended.into_iter().skip(first);
+        let mut counts = Vec::with_capacity(self.counted.len());
+        for (counted, (done, mut rows)) in self.counted.iter().zip(ends.by_ref()) {
+            counts.push(match counted {
+                Counted::Changes => i64::try_from(done.rows_affected()).unwrap_or(i64::MAX),
+                Counted::Value => match (rows.pop(), rows.is_empty()) {
+                    (Some(row), true) => QueryResult::from(row).try_get_by_index(0)?,
+                    _ => {
+                        return Err(DbErr::Custom(
+                            "a counted query did not answer exactly one row".into(),
+                        ))
+                    }
+                },
+            });
+        }
+        let rows = ends
+            .map(|(_, rows)| rows.into_iter().map(QueryResult::from).collect())
+            .collect();
+        Ok(Answers { counts, rows })
     }
+}
+
+fn query_err(err: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(err))
 }
 
 #[cfg(test)]
@@ -176,13 +204,52 @@ mod tests {
             .unwrap();
         assert_eq!(answers.counts, vec![2, 1, 2]);
         assert_eq!(answers.rows.len(), 2);
+        assert_eq!(answers.rows[0].len(), 1);
         let (id, v): (i64, i64) = (
-            answers.rows[0].try_get_by_index(0).unwrap(),
-            answers.rows[0].try_get_by_index(1).unwrap(),
+            answers.rows[0][0].try_get_by_index(0).unwrap(),
+            answers.rows[0][0].try_get_by_index(1).unwrap(),
         );
         assert_eq!((id, v), (2, 5));
-        let name: String = answers.rows[1].try_get("", "name").unwrap();
+        assert_eq!(answers.rows[1].len(), 1);
+        let name: String = answers.rows[1][0].try_get("", "name").unwrap();
         assert_eq!(name, "x");
+    }
+
+    #[tokio::test]
+    async fn statements_before_the_batch_s_own_are_not_counted() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
+            .await
+            .unwrap();
+        let answers = Batch::new()
+            .write(sql(
+                "INSERT INTO t (v) VALUES (?), (?)",
+                vec![1.into(), 2.into()],
+            ))
+            .rows(sql("SELECT v FROM t WHERE v > ?", vec![5.into()]))
+            .after("BEGIN;\nSAVEPOINT s;\n")
+            .run(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(answers.counts, vec![2]);
+        assert_eq!(answers.rows.len(), 1);
+        assert!(
+            answers.rows[0].is_empty(),
+            "a read with no rows still has its entry"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_counted_query_without_its_row_is_an_error() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
+            .await
+            .unwrap();
+        let answered = Batch::new()
+            .count(sql("SELECT v FROM t WHERE v = ?", vec![1.into()]))
+            .run(&mut conn)
+            .await;
+        assert!(answered.is_err());
     }
 
     #[tokio::test]

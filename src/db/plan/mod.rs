@@ -337,14 +337,15 @@ impl Database {
     /// read back once the write is durable (see the module's docs).
     pub async fn execute(&self, plan: WritePlan) -> Result<Written, PlanError> {
         let quiet = plan.quiet;
-        let plan = match self.unchecked {
+        // Shared, not copied, with each run (a rerun goes again from the same plan).
+        let plan = std::sync::Arc::new(match self.unchecked {
             Some(name) => plan.without_check(name),
             None => plan,
-        };
+        });
         let mut reruns = 0;
         let written = loop {
             let outcome = match self.kind {
-                DatabaseKind::Sqlite => sqlite::execute(self, plan.clone()).await,
+                DatabaseKind::Sqlite => sqlite::execute(self, std::sync::Arc::clone(&plan)).await,
                 DatabaseKind::Postgres | DatabaseKind::MySql => server::execute(self, &plan).await,
             };
             match outcome {
