@@ -95,6 +95,10 @@ pub struct Settings {
     pub demo_data: bool,
     pub data_dir: PathBuf,
     pub max_pending_bookings: u32,
+    /// Booking and paying close this long before departure.
+    pub sales_close_minutes: u32,
+    /// Seats that pending bookings made from one client address may hold on one flight.
+    pub max_held_seats_per_client: u32,
     pub log: String,
     pub faults: Faults,
 }
@@ -126,6 +130,8 @@ struct RawSettings {
     demo_data: bool,
     data_dir: String,
     max_pending_bookings: u32,
+    sales_close_minutes: u32,
+    max_held_seats_per_client: u32,
     log: String,
 }
 
@@ -257,6 +263,10 @@ impl Settings {
                 u64::from(raw.auth_rate_limit_per_minute),
             ),
             ("max_pending_bookings", u64::from(raw.max_pending_bookings)),
+            (
+                "max_held_seats_per_client",
+                u64::from(raw.max_held_seats_per_client),
+            ),
             ("email_retry_seconds", raw.email_retry_seconds),
             ("email_max_attempts", u64::from(raw.email_max_attempts)),
         ] {
@@ -340,6 +350,8 @@ impl Settings {
             demo_data: raw.demo_data,
             data_dir,
             max_pending_bookings: raw.max_pending_bookings,
+            sales_close_minutes: raw.sales_close_minutes,
+            max_held_seats_per_client: raw.max_held_seats_per_client,
             log: raw.log,
             faults: Faults {
                 disable_seat_guard: false,

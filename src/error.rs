@@ -50,6 +50,9 @@ pub enum AppError {
     SeatUnavailable(Vec<crate::models::catalog::SeatCode>),
     #[error("flight departed")]
     FlightDeparted,
+    /// Booking and paying closed before departure (`sales_close_minutes`).
+    #[error("sales closed")]
+    SalesClosed,
     #[error("booking not payable")]
     BookingNotPayable,
     #[error("booking already paid")]
@@ -121,6 +124,7 @@ impl AppError {
             AppError::RateLimited { .. } => "rate_limited",
             AppError::SeatUnavailable(_) => "seat_unavailable",
             AppError::FlightDeparted => "flight_departed",
+            AppError::SalesClosed => "sales_closed",
             AppError::BookingNotPayable => "booking_not_payable",
             AppError::BookingAlreadyPaid => "booking_already_paid",
             AppError::AmountMismatch => "amount_mismatch",
@@ -148,6 +152,7 @@ impl AppError {
             AppError::RateLimited { .. } => "Too many requests",
             AppError::SeatUnavailable(_) => "Seats unavailable",
             AppError::FlightDeparted => "The flight has departed",
+            AppError::SalesClosed => "Sales for this flight have closed",
             AppError::BookingNotPayable => "The booking cannot be paid",
             AppError::BookingAlreadyPaid => "The booking is already paid",
             AppError::AmountMismatch => "The amount does not match the booking",
@@ -188,6 +193,10 @@ impl AppError {
                 format!("taken or held by someone else: {}", seat_list(seats))
             }
             AppError::FlightDeparted => "the flight has already departed".into(),
+            AppError::SalesClosed => {
+                "booking and paying close shortly before departure; this flight's have closed"
+                    .into()
+            }
             AppError::BookingNotPayable => {
                 "the booking is no longer pending, or its hold has run out".into()
             }
@@ -283,6 +292,7 @@ impl ResponseError for AppError {
             | AppError::IdempotencyRequestInProgress => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::FlightDeparted
+            | AppError::SalesClosed
             | AppError::AmountMismatch
             | AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,

@@ -30,6 +30,8 @@ impl AppState {
         BookingPolicy {
             hold_ttl_seconds: self.settings.hold_ttl_seconds,
             max_pending_bookings: self.settings.max_pending_bookings,
+            sales_close_minutes: self.settings.sales_close_minutes,
+            max_held_seats_per_client: self.settings.max_held_seats_per_client,
             seat_guard: !self.settings.faults.disable_seat_guard,
             email_max_attempts: self.settings.email_max_attempts,
         }
@@ -39,6 +41,7 @@ impl AppState {
         PaymentPolicy {
             lock_seconds: i64::try_from(self.settings.payment_lock_seconds)
                 .unwrap_or(i64::MAX / 4_000),
+            sales_close_minutes: self.settings.sales_close_minutes,
             pause_after_charge: self.settings.faults.pause_after_charge,
             email_max_attempts: self.settings.email_max_attempts,
             replies: &PaymentJson,

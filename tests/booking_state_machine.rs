@@ -162,11 +162,14 @@ async fn apply(world: &mut World, op: &Op) {
     let policy = BookingPolicy {
         hold_ttl_seconds: 600,
         max_pending_bookings: 100,
+        sales_close_minutes: 30,
+        max_held_seats_per_client: 1_000,
         seat_guard: true,
         email_max_attempts: 3,
     };
     let payment_policy = PaymentPolicy {
         lock_seconds: 120,
+        sales_close_minutes: 30,
         pause_after_charge: false,
         email_max_attempts: 3,
         replies: &skybook::views::booking::PaymentJson,
@@ -192,6 +195,7 @@ async fn apply(world: &mut World, op: &Op) {
                 )
             };
             let new = BookingForCreate {
+                client: "127.0.0.1".into(),
                 flight_id: world.flight_id,
                 seats: request,
                 passengers: seats.iter().map(|i| format!("P{i}")).collect(),
@@ -464,10 +468,13 @@ fn the_provider_is_never_called_from_the_database_write_lane() {
         let policy = BookingPolicy {
             hold_ttl_seconds: 600,
             max_pending_bookings: 100,
+            sales_close_minutes: 30,
+            max_held_seats_per_client: 1_000,
             seat_guard: true,
             email_max_attempts: 3,
         };
         let new = BookingForCreate {
+            client: "127.0.0.1".into(),
             flight_id: world.flight_id,
             seats: SeatRequest::Chosen(vec![SeatCode::parse("1A").expect("seat")]),
             passengers: vec!["P".into()],
@@ -485,6 +492,7 @@ fn the_provider_is_never_called_from_the_database_write_lane() {
             provider.as_ref(),
             PaymentPolicy {
                 lock_seconds: 120,
+                sales_close_minutes: 30,
                 pause_after_charge: false,
                 email_max_attempts: 3,
                 replies: &skybook::views::booking::PaymentJson,

@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extractors::{AuthUser, Guarded};
+use super::extractors::{AuthUser, ClientAddress, Guarded};
 use crate::error::{AppError, Validator};
 use crate::models::catalog::SeatCode;
 use crate::services::booking::bookings::{
@@ -43,10 +43,10 @@ pub struct BookingBody {
     pub passengers: Vec<PassengerBody>,
 }
 
-impl TryFrom<BookingBody> for BookingForCreate {
-    type Error = AppError;
-
-    fn try_from(body: BookingBody) -> Result<Self, AppError> {
+impl BookingBody {
+    /// The booking asked for, checked, as made from `client`.
+    pub fn parse(self, client: ClientAddress) -> Result<BookingForCreate, AppError> {
+        let body = self;
         let mut v = Validator::new();
         if body.passengers.is_empty() || body.passengers.len() > MAX_PASSENGERS {
             v.fail(
@@ -86,6 +86,7 @@ impl TryFrom<BookingBody> for BookingForCreate {
         };
         v.finish()?;
         Ok(BookingForCreate {
+            client: client.0,
             flight_id: body.flight_id,
             seats,
             passengers,
@@ -118,16 +119,17 @@ pub struct BookingListParams {
     responses(
         (status = 201, body = BookingView),
         (status = 401, body = ProblemView),
-        (status = 409, description = "seat_unavailable (with `seats`), or conflict: too many pending bookings", body = ProblemView),
-        (status = 422, description = "validation_failed or flight_departed", body = ProblemView),
+        (status = 409, description = "seat_unavailable (with `seats`), or conflict: too many pending bookings, or too many seats held from the client's address on the flight", body = ProblemView),
+        (status = 422, description = "validation_failed, flight_departed, or sales_closed (booking closes `SKYBOOK_SALES_CLOSE_MINUTES` before departure)", body = ProblemView),
     ),
     security(("bearer" = [])))]
 #[post("/bookings")]
 pub async fn create_booking(
     state: web::Data<AppState>,
     Guarded(user, body): Guarded<AuthUser, web::Json<BookingBody>>,
+    client: ClientAddress,
 ) -> Result<HttpResponse, AppError> {
-    let new = BookingForCreate::try_from(body.into_inner())?;
+    let new = body.into_inner().parse(client)?;
     let booking =
         bookings::create(&state.db, Caller::from(&user), state.booking_policy(), new).await?;
     Ok(HttpResponse::Created().json(BookingView::from(booking)))

@@ -101,6 +101,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     settings.http_workers = 2;
     settings.jwt_secret = Secret::new(JWT_SECRET);
     settings.rate_limit_enabled = false;
+    // Every test client is 127.0.0.1: the cap across accounts is its own tests' subject.
+    settings.max_held_seats_per_client = 10_000;
     settings.demo_data = false;
     settings.data_dir = data_dir.path().to_path_buf();
     customize(&mut settings);

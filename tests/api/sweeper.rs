@@ -229,6 +229,7 @@ async fn sweepers_running_at_once_expire_each_booking_once() {
     let provider = skybook::services::booking::provider::SandboxProvider::new(app.db.clone());
     let policy = skybook::services::booking::payments::PaymentPolicy {
         lock_seconds: 120,
+        sales_close_minutes: 30,
         pause_after_charge: false,
         email_max_attempts: 3,
         replies: &skybook::views::booking::PaymentJson,
@@ -322,6 +323,7 @@ async fn record_charge(app: &TestApp, attempt: i32) -> Result<Settled, skybook::
         .expect("attempt");
     let policy = skybook::services::booking::payments::PaymentPolicy {
         lock_seconds: 120,
+        sales_close_minutes: 30,
         pause_after_charge: false,
         email_max_attempts: 3,
         replies: &skybook::views::booking::PaymentJson,

@@ -10,8 +10,9 @@ use super::session::{Posted, Visitor};
 use crate::clock;
 use crate::controllers::booking::{BookingBody, PassengerBody};
 use crate::controllers::catalog::search::SearchParams;
+use crate::controllers::extractors::ClientAddress;
 use crate::error::{AppError, FieldError};
-use crate::services::booking::bookings::{self, BookingForCreate, Caller, MAX_PASSENGERS};
+use crate::services::booking::bookings::{self, Caller, MAX_PASSENGERS};
 use crate::services::catalog::search::FlightSearch;
 use crate::services::catalog::{airplanes, airports, flights, search, seats};
 use crate::state::AppState;
@@ -264,6 +265,7 @@ pub async fn hold(
     state: web::Data<AppState>,
     visitor: Visitor,
     id: web::Path<i32>,
+    client: ClientAddress,
     Posted(form): Posted<HoldForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = visitor.signed_in()?;
@@ -284,7 +286,7 @@ pub async fn hold(
             .map(|name| PassengerBody { name: name.clone() })
             .collect(),
     };
-    let result = match BookingForCreate::try_from(body) {
+    let result = match body.parse(client) {
         Ok(new) => {
             bookings::create(&state.db, Caller::from(user), state.booking_policy(), new).await
         }
@@ -317,7 +319,7 @@ pub async fn hold(
                 StatusCode::CONFLICT,
             )
         }
-        Err(err @ (AppError::Conflict(_) | AppError::FlightDeparted)) => {
+        Err(err @ (AppError::Conflict(_) | AppError::FlightDeparted | AppError::SalesClosed)) => {
             let status = actix_web::ResponseError::status_code(&err);
             (
                 Outcome {

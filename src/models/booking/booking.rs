@@ -14,6 +14,9 @@ pub struct Model {
     pub status: String,
     pub total: i64,
     pub currency: String,
+    /// The client address it was made from (see `BookingForCreate::client`); NULL before it
+    /// was recorded.
+    pub client_key: Option<String>,
     pub created_at: DateTime,
     pub expires_at: DateTime,
     pub payment_lock_until: Option<DateTime>,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -12,7 +13,7 @@ pub use super::hold::create;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::{booking, booking_seat};
-use crate::models::catalog::SeatCode;
+use crate::models::catalog::{flight, SeatCode};
 use crate::services::pagination::{Page, PageRequest};
 
 pub const MAX_PASSENGERS: usize = 9;
@@ -29,6 +30,10 @@ pub struct Caller {
 pub struct BookingPolicy {
     pub hold_ttl_seconds: u64,
     pub max_pending_bookings: u32,
+    /// Booking closes this long before departure, and no hold lasts past that.
+    pub sales_close_minutes: u32,
+    /// Seats the pending bookings made from one client address may hold on one flight.
+    pub max_held_seats_per_client: u32,
     /// Off only in the negative-control test.
     pub seat_guard: bool,
     /// For the emails a booking change enqueues.
@@ -43,6 +48,8 @@ pub enum SeatRequest {
 }
 
 pub struct BookingForCreate {
+    /// The address the request came from, as rate limits key it (IPv6 by its /64).
+    pub client: String,
     pub flight_id: i32,
     pub seats: SeatRequest,
     pub passengers: Vec<String>,
@@ -120,6 +127,23 @@ pub async fn list(
         request: page,
         total,
     })
+}
+
+/// The departure time of the booking's flight, for a condition in a statement on `bookings`
+/// (a lookup of the flight by its id).
+pub(super) fn departure_of_booking() -> Expr {
+    let departure = Query::select()
+        .column((flight::Entity, flight::Column::DepartureTime))
+        .from(flight::Entity)
+        .and_where(
+            Expr::col((flight::Entity, flight::Column::Id))
+                .equals((booking::Entity, booking::Column::FlightId)),
+        )
+        .to_owned();
+    Expr::expr(SimpleExpr::SubQuery(
+        None,
+        Box::new(departure.into_sub_query_statement()),
+    ))
 }
 
 pub(super) async fn seats_of<C: ConnectionTrait>(

@@ -3,10 +3,13 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDateTime;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait};
 
-use super::bookings::{find_visible, get, BookingDetails, BookingPolicy, Caller};
+use super::bookings::{
+    departure_of_booking, find_visible, get, BookingDetails, BookingPolicy, Caller,
+};
 use super::provider::PaymentProvider;
 use super::refunds::refund_requested;
 use super::seat_guard;
@@ -16,6 +19,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, BookingStatus};
 use crate::models::booking::payment;
+use crate::models::catalog::flight;
 use crate::services::notify::outbox;
 
 /// Cancels a pending or confirmed booking and frees its seats; a confirmed booking's payment
@@ -51,6 +55,8 @@ pub async fn cancel(
         .filter(booking::Column::Id.eq(id))
         .filter(not_being_paid)
         .filter(cancellable)
+        // Until departure: after it, nothing is refunded.
+        .filter(departure_of_booking().gt(now))
         .into_query();
     let refund_due = payment::Entity::update_many()
         .col_expr(payment::Column::RefundRequestedAt, Expr::value(now))
@@ -91,11 +97,21 @@ pub async fn cancel(
                     "a payment for this booking is in progress".into(),
                 ));
             }
+            let status = current.effective_status(now);
+            if status == booking::CONFIRMED && departed(db, current.flight_id, now).await? {
+                return Err(AppError::FlightDeparted);
+            }
             Err(AppError::Conflict(format!(
-                "the booking is {} and cannot be cancelled",
-                current.effective_status(now)
+                "the booking is {status} and cannot be cancelled"
             )))
         }
         Err(other) => Err(other.into()),
     }
+}
+
+async fn departed(db: &Database, flight_id: i32, now: NaiveDateTime) -> Result<bool, AppError> {
+    Ok(flight::Entity::find_by_id(flight_id)
+        .one(&db.writer)
+        .await?
+        .is_some_and(|flight| flight.departure_time <= now))
 }

@@ -49,9 +49,16 @@ pub async fn create(
     if flight.departure_time <= now {
         return Err(AppError::FlightDeparted);
     }
-    let expires_at =
-        now + Duration::seconds(i64::try_from(policy.hold_ttl_seconds).unwrap_or(i64::MAX / 4_000));
+    let sales_close = sales_close_of(&flight, policy);
+    if sales_close <= now {
+        return Err(AppError::SalesClosed);
+    }
+    // A hold never outlives the sales: once they close, it cannot be paid.
+    let expires_at = sales_close.min(
+        now + Duration::seconds(i64::try_from(policy.hold_ttl_seconds).unwrap_or(i64::MAX / 4_000)),
+    );
     let hold = Hold {
+        client: &new.client,
         caller,
         policy,
         flight: &flight,
@@ -94,6 +101,7 @@ fn no_flight() -> AppError {
 
 /// A booking about to be written.
 struct Hold<'a> {
+    client: &'a str,
     caller: Caller,
     policy: BookingPolicy,
     flight: &'a flight::Model,
@@ -137,6 +145,13 @@ impl Hold<'_> {
                         self.policy.max_pending_bookings
                     )))
                 }
+                PlanError::Refused("client_seats") => {
+                    return Err(AppError::Conflict(format!(
+                        "unpaid bookings from your network may hold at most {} seats of this \
+                         flight; pay or cancel one first",
+                        self.policy.max_held_seats_per_client
+                    )))
+                }
                 // The flight was deleted since it was read.
                 PlanError::Refused("flight" | "summaries") => return Err(no_flight()),
                 PlanError::Failed(err) if crate::db::is_foreign_key_violation(&err) => {
@@ -149,8 +164,9 @@ impl Hold<'_> {
     }
 
     /// The booking's one transaction. Checks: the caller's pending bookings under the cap
-    /// (counted behind the caller's row lock, so exact under concurrency), every seat taken
-    /// from the free ones, one passenger line per seat.
+    /// (counted behind the caller's row lock, so exact under concurrency), the seats held from
+    /// the client's address on this flight under theirs (behind the flight's lock), every seat
+    /// taken from the free ones, one passenger line per seat.
     fn plan(
         &self,
         reference: &str,
@@ -166,6 +182,7 @@ impl Hold<'_> {
             .select_only()
             .column_as(Expr::col(booking::Column::Id).count(), "pending")
             .into_query();
+        let client_cap = i64::from(self.policy.max_held_seats_per_client);
         let taken = if self.policy.seat_guard {
             Expect::Is(seat_count)
         } else {
@@ -178,6 +195,12 @@ impl Hold<'_> {
                 "pending",
                 pending,
                 Expect::Below(i64::from(self.policy.max_pending_bookings)),
+            )
+            .count(
+                "client_seats",
+                seats_held_from(self.client, flight.id, self.now),
+                // Held so far plus these within the cap.
+                Expect::Below(client_cap - seat_count + 1),
             )
             .write(
                 "booking",
@@ -230,6 +253,7 @@ impl Hold<'_> {
             status: Set(BookingStatus::Pending.as_str().into()),
             total: Set(total_of(self.flight, seats, classes)?),
             currency: Set(self.flight.currency.clone()),
+            client_key: Set(Some(self.client.to_string())),
             created_at: Set(self.now),
             expires_at: Set(self.expires_at),
             payment_lock_until: Set(None),
@@ -237,6 +261,31 @@ impl Hold<'_> {
             ..Default::default()
         })
     }
+}
+
+/// When booking and paying the flight close.
+fn sales_close_of(flight: &flight::Model, policy: BookingPolicy) -> NaiveDateTime {
+    flight.departure_time - Duration::minutes(i64::from(policy.sales_close_minutes))
+}
+
+/// How many seats of the flight the unexpired pending bookings made from `client` hold.
+fn seats_held_from(client: &str, flight_id: i32, now: NaiveDateTime) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from(booking_seat::Entity)
+        .inner_join(
+            booking::Entity,
+            Expr::col((booking::Entity, booking::Column::Id))
+                .equals((booking_seat::Entity, booking_seat::Column::BookingId)),
+        )
+        .and_where(Expr::col((booking::Entity, booking::Column::FlightId)).eq(flight_id))
+        .and_where(Expr::col((booking::Entity, booking::Column::ClientKey)).eq(client))
+        .and_where(
+            Expr::col((booking::Entity, booking::Column::Status))
+                .eq(BookingStatus::Pending.as_str()),
+        )
+        .and_where(Expr::col((booking::Entity, booking::Column::ExpiresAt)).gt(now))
+        .to_owned()
 }
 
 /// The user's row lock: one user's bookings queue on it, so their pending cap is exact.

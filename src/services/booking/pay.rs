@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Expr, Query, SimpleExpr, UpdateStatement};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait};
 
-use super::bookings::Caller;
+use super::bookings::{departure_of_booking, Caller};
 use super::confirm::{finish_success, finish_unsuccessful};
 use super::idempotency::{self, TakenKey};
 use super::payments::{PaymentForCreate, PaymentPolicy, PaymentReply, PaymentRequest};
@@ -163,7 +163,11 @@ impl Start<'_> {
                 idempotency::claim_insert(self.user_id, self.key, self.fingerprint, now),
                 Expect::Is(1),
             )
-            .write("lock", self.lock(now, lock_until), Expect::Is(1))
+            .write(
+                "lock",
+                self.lock(now, lock_until, policy.sales_close_minutes),
+                Expect::Is(1),
+            )
             .write(
                 "attempt",
                 payment::Entity::insert(new_attempt(booking_id, self.user_id, self.asked, now))
@@ -198,9 +202,15 @@ impl Start<'_> {
     }
 
     /// The booking locked for payment until `lock_until`: only the caller's, for the amount
-    /// and currency asked, pending, its hold not run out, and no payment in progress (with
-    /// `lock_seen_clear`, the lock must be clear, not merely run out).
-    fn lock(&self, now: NaiveDateTime, lock_until: NaiveDateTime) -> UpdateStatement {
+    /// and currency asked, pending, its hold not run out, its flight's sales open, and no
+    /// payment in progress (with `lock_seen_clear`, the lock must be clear, not merely run
+    /// out).
+    fn lock(
+        &self,
+        now: NaiveDateTime,
+        lock_until: NaiveDateTime,
+        sales_close_minutes: u32,
+    ) -> UpdateStatement {
         let lock_free = if self.lock_seen_clear {
             Condition::all().add(booking::Column::PaymentLockUntil.is_null())
         } else {
@@ -217,6 +227,10 @@ impl Start<'_> {
             .filter(booking::Column::Currency.eq(self.asked.currency.as_str()))
             .filter(booking::Column::Status.eq(BookingStatus::Pending.as_str()))
             .filter(booking::Column::ExpiresAt.gt(now))
+            // Holds end before sales close, but a flight moved earlier brings the close forward.
+            .filter(
+                departure_of_booking().gt(now + Duration::minutes(i64::from(sales_close_minutes))),
+            )
             .filter(lock_free)
             .into_query()
     }

@@ -32,6 +32,9 @@ pub struct PaymentPolicy {
     /// How long an attempt may stay with the provider before the sweeper reconciles it; the
     /// booking's seats stay held that long.
     pub lock_seconds: i64,
+    /// Paying closes this long before departure (a hold never lasts past it either, but a
+    /// flight moved earlier can bring the close forward).
+    pub sales_close_minutes: u32,
     /// Fault injection for the crash test.
     pub pause_after_charge: bool,
     /// For the emails a payment's outcome enqueues.
