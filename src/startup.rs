@@ -28,7 +28,7 @@ use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
-use crate::web::{compression, input, request_id};
+use crate::web::{compression, input, rate_limit, request_id};
 
 const OPENAPI_PATH: &str = "/api/openapi.json";
 
@@ -97,6 +97,7 @@ impl Application {
             settings: Arc::new(settings),
         };
         let limits = RateLimits::new(&state.settings)?;
+        limits.spawn_eviction(rate_limit::EVICTION_INTERVAL);
         let listener = listen(state.settings.bind)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
