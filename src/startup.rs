@@ -28,7 +28,7 @@ use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
-use crate::web::{compression, input, rate_limit, request_id};
+use crate::web::{compression, input, methods, rate_limit, request_id};
 
 const OPENAPI_PATH: &str = "/api/openapi.json";
 
@@ -130,7 +130,9 @@ impl Application {
                 )
                 .service(SwaggerUi::new("/api/docs/{_:.*}").config(Config::new([OPENAPI_PATH])))
                 .configure(|cfg| controllers::site::configure_site(cfg, &limits))
+                .service(methods::fallback())
                 .default_service(web::to(not_found))
+                .wrap(middleware::from_fn(methods::http_methods))
                 .wrap(middleware::from_fn(controllers::site::render::site_pages))
                 .wrap(middleware::from_fn(
                     controllers::site::session::ensure_csrf_seed,

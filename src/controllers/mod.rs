@@ -14,6 +14,7 @@ use actix_governor::Governor;
 use actix_web::middleware::Condition;
 use actix_web::web;
 
+use crate::web::methods;
 pub use crate::web::rate_limit::RateLimits;
 
 pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
@@ -28,7 +29,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
                 web::scope("/auth")
                     .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
                     .service(identity::sign_up)
-                    .service(identity::sign_in),
+                    .service(identity::sign_in)
+                    .service(methods::fallback()),
             )
             .service(identity::me)
             .service(identity::set_role)
@@ -60,6 +62,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
             .service(booking::pay_booking)
             .service(booking::list_payments)
             .service(admin::list_notifications)
-            .service(admin::retry_notification),
+            .service(admin::retry_notification)
+            // Last: what no route above took is 405 or 404 (see `web::methods`).
+            .service(methods::fallback()),
     );
 }

@@ -9,6 +9,7 @@ mod durability;
 mod email;
 mod health;
 mod helpers;
+mod http_methods;
 mod identity;
 mod payments;
 mod rate_limits;
