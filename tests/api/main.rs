@@ -7,6 +7,7 @@ mod catalog;
 mod concurrency;
 mod durability;
 mod email;
+mod file_modes;
 mod health;
 mod helpers;
 mod http_methods;
