@@ -38,6 +38,9 @@ pub enum AppError {
     CsrfRejected,
     #[error("not found")]
     NotFound,
+    /// A known path asked with a method it does not serve; `allow` is the `Allow` header.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("email already registered")]
@@ -118,6 +121,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden | AppError::CsrfRejected => "forbidden",
             AppError::NotFound => "not_found",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
             AppError::EmailTaken => "email_taken",
             AppError::PayloadTooLarge => "payload_too_large",
@@ -146,6 +150,7 @@ impl AppError {
             AppError::Forbidden => "Not allowed",
             AppError::CsrfRejected => "The form expired",
             AppError::NotFound => "Not found",
+            AppError::MethodNotAllowed { .. } => "Method not allowed",
             AppError::Conflict(_) => "Conflict with the current state",
             AppError::EmailTaken => "Email already registered",
             AppError::PayloadTooLarge => "Payload too large",
@@ -180,6 +185,7 @@ impl AppError {
                     .into()
             }
             AppError::NotFound => "no such resource".into(),
+            AppError::MethodNotAllowed { allow } => format!("this path answers {allow}"),
             AppError::Conflict(why) => why.clone(),
             AppError::EmailTaken => "an account with this email already exists".into(),
             AppError::PayloadTooLarge => "the body is larger than 64 KiB".into(),
@@ -283,6 +289,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -319,6 +326,9 @@ impl ResponseError for AppError {
         }
         if let AppError::Unavailable = self {
             response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        if let AppError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         response.body(self.problem().to_string())
     }

@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod models;
+pub mod private_files;
 pub mod services;
 pub mod startup;
 pub mod state;

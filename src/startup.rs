@@ -28,7 +28,7 @@ use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
-use crate::web::{compression, input, request_id};
+use crate::web::{compression, input, methods, rate_limit, request_id};
 
 const OPENAPI_PATH: &str = "/api/openapi.json";
 
@@ -97,6 +97,7 @@ impl Application {
             settings: Arc::new(settings),
         };
         let limits = RateLimits::new(&state.settings)?;
+        limits.spawn_eviction(rate_limit::EVICTION_INTERVAL);
         let listener = listen(state.settings.bind)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -129,7 +130,9 @@ impl Application {
                 )
                 .service(SwaggerUi::new("/api/docs/{_:.*}").config(Config::new([OPENAPI_PATH])))
                 .configure(|cfg| controllers::site::configure_site(cfg, &limits))
+                .service(methods::fallback())
                 .default_service(web::to(not_found))
+                .wrap(middleware::from_fn(methods::http_methods))
                 .wrap(middleware::from_fn(controllers::site::render::site_pages))
                 .wrap(middleware::from_fn(
                     controllers::site::session::ensure_csrf_seed,
@@ -282,7 +285,8 @@ fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::private_files::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)

@@ -23,6 +23,39 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every operation can answer 405 (its path asked with a method it does not serve, see
+/// `web::methods`): declared here once rather than on each handler.
+struct MethodNotAllowed;
+
+impl Modify for MethodNotAllowed {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description("the path does not serve this method; `Allow` lists the ones it does")
+            .content(
+                "application/problem+json",
+                Content::new(Some(Ref::from_schema_name("ProblemView"))),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("405".to_string())
+                    .or_insert_with(|| response.clone().into());
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(paths(
     identity::sign_up,
@@ -67,7 +100,7 @@ struct V1;
 #[openapi(
     info(title = "Skybook API", description = "Flight search, seat maps, bookings and payments."),
     nest((path = "/api/v1", api = V1)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &MethodNotAllowed),
     tags(
         (name = "identity", description = "Accounts, tokens and roles"),
         (name = "catalog", description = "Cities, airports, airplanes, flights and search"),

@@ -10,53 +10,12 @@ pub mod health;
 pub mod identity;
 pub mod site;
 
-use actix_governor::{Governor, GovernorConfig, GovernorConfigBuilder};
+use actix_governor::Governor;
 use actix_web::middleware::Condition;
 use actix_web::web;
 
-use crate::config::Settings;
-use crate::web::client_ip::ClientIp;
-
-/// The two rate limiters, built once so that every worker shares their counters.
-#[derive(Clone)]
-pub struct RateLimits {
-    pub enabled: bool,
-    pub general: GovernorConfig<
-        ClientIp,
-        actix_governor::governor::middleware::NoOpMiddleware<
-            actix_governor::governor::clock::QuantaInstant,
-        >,
-    >,
-    pub auth: GovernorConfig<
-        ClientIp,
-        actix_governor::governor::middleware::NoOpMiddleware<
-            actix_governor::governor::clock::QuantaInstant,
-        >,
-    >,
-}
-
-impl RateLimits {
-    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
-        let clients = ClientIp::new(settings.trusted_proxies.clone());
-        let general = GovernorConfigBuilder::default()
-            .requests_per_second(u64::from(settings.rate_limit_per_second))
-            .burst_size(settings.rate_limit_burst)
-            .key_extractor(clients.clone())
-            .finish()
-            .ok_or_else(|| anyhow::anyhow!("invalid general rate limit"))?;
-        let auth = GovernorConfigBuilder::default()
-            .requests_per_minute(u64::from(settings.auth_rate_limit_per_minute))
-            .burst_size(settings.auth_rate_limit_per_minute)
-            .key_extractor(clients)
-            .finish()
-            .ok_or_else(|| anyhow::anyhow!("invalid sign-in rate limit"))?;
-        Ok(Self {
-            enabled: settings.rate_limit_enabled,
-            general,
-            auth,
-        })
-    }
-}
+use crate::web::methods;
+pub use crate::web::rate_limit::RateLimits;
 
 pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
     cfg.service(
@@ -70,7 +29,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
                 web::scope("/auth")
                     .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
                     .service(identity::sign_up)
-                    .service(identity::sign_in),
+                    .service(identity::sign_in)
+                    .service(methods::fallback()),
             )
             .service(identity::me)
             .service(identity::set_role)
@@ -102,6 +62,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
             .service(booking::pay_booking)
             .service(booking::list_payments)
             .service(admin::list_notifications)
-            .service(admin::retry_notification),
+            .service(admin::retry_notification)
+            // Last: what no route above took is 405 or 404 (see `web::methods`).
+            .service(methods::fallback()),
     );
 }

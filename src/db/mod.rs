@@ -255,12 +255,7 @@ async fn connect_sqlite(url: &str, max_readers: u32, sync: SqliteSync) -> anyhow
         .row_buffer_size(SQLITE_ROW_BUFFER)
         .foreign_keys(true);
     let db_path = options.get_filename().to_path_buf();
-    if let Some(dir) = db_path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create directory {}", dir.display()))?;
-        }
-    }
+    private_database_file(url, &db_path)?;
     // The writer is opened from the write lane, whose CPU its worker thread inherits. It is
     // never recycled: closing the last connection would delete the WAL, and a replacement
     // opened elsewhere would lose the lane's CPU.
@@ -300,4 +295,47 @@ async fn connect_sqlite(url: &str, max_readers: u32, sync: SqliteSync) -> anyhow
         batch_groups: Some(Arc::new(batch_groups)),
         unchecked: None,
     })
+}
+
+/// The database holds password hashes and personal data: its folder is made 0700 and, when
+/// the URL lets SQLite create the file, the file is made here first with 0600, a mode SQLite
+/// copies to `-wal` and `-shm`. A file left readable by an older version is narrowed.
+fn private_database_file(url: &str, db_path: &std::path::Path) -> anyhow::Result<()> {
+    let in_memory = db_path.as_os_str() == ":memory:"
+        || url.contains("mode=memory")
+        || url.contains(":memory:");
+    if in_memory {
+        return Ok(());
+    }
+    if let Some(dir) = db_path.parent() {
+        if !dir.as_os_str().is_empty() {
+            crate::private_files::create_dir_all(dir)
+                .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        }
+    }
+    let creates = url
+        .split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|p| p == "mode=rwc"));
+    if creates {
+        crate::private_files::create_file_if_missing(db_path)
+            .with_context(|| format!("cannot create {}", db_path.display()))?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db_path.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        match crate::private_files::narrow(&path) {
+            Ok(Some(mode)) => tracing::warn!(
+                path = %path.display(),
+                was = format!("{mode:o}"),
+                "the database file was readable by others: narrowed to the owner"
+            ),
+            Ok(None) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => {
+                tracing::warn!(path = %path.display(), error = %err, "cannot narrow the database file's mode")
+            }
+        }
+    }
+    Ok(())
 }

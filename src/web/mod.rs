@@ -5,4 +5,6 @@ pub mod client_ip;
 pub mod compression;
 pub mod csrf;
 pub mod input;
+pub mod methods;
+pub mod rate_limit;
 pub mod request_id;

@@ -194,6 +194,41 @@ async fn form_posts_need_a_valid_csrf_token_and_sign_in_sets_a_safe_cookie() {
 }
 
 #[tokio::test]
+async fn every_page_masks_the_form_token_afresh_and_each_mask_is_accepted() {
+    let app = spawn_app().await;
+    let visitor = Visitor::new(&app);
+    let first = visitor.csrf("/signin").await;
+    let second = visitor.csrf("/signin").await;
+    assert_ne!(first, second, "no two responses repeat the token (BREACH)");
+    let flip = |token: &str| {
+        let (head, last) = token.split_at(token.len() - 1);
+        format!("{head}{}", if last == "0" { "1" } else { "0" })
+    };
+    let half = first.len() / 2;
+    let mixed = format!("{}{}", &first[..half], &second[half..]);
+    for (token, expected) in [
+        (first.clone(), StatusCode::UNAUTHORIZED),
+        (second.clone(), StatusCode::UNAUTHORIZED),
+        (first.clone(), StatusCode::UNAUTHORIZED),
+        (flip(&first), StatusCode::FORBIDDEN),
+        (mixed, StatusCode::FORBIDDEN),
+    ] {
+        // A wrong password: 401 says the token passed, 403 that it did not.
+        let response = visitor
+            .post(
+                "/signin",
+                &[
+                    ("email", "nobody@example.com"),
+                    ("password", "wrong password"),
+                    ("csrf_token", &token),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), expected, "token {token}");
+    }
+}
+
+#[tokio::test]
 async fn signed_out_visitors_go_to_sign_in_and_customers_cannot_use_admin() {
     let app = spawn_app().await;
     let visitor = Visitor::new(&app);

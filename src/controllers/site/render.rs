@@ -106,7 +106,11 @@ pub async fn site_pages(
         let app_error = failed_response
             .error()
             .and_then(|err| err.as_error::<AppError>());
-        let replaced = error_response(&request, app_error, status);
+        let mut replaced = error_response(&request, app_error, status);
+        // A 405 page still says which methods the path serves.
+        if let Some(allow) = failed_response.headers().get(header::ALLOW) {
+            replaced.headers_mut().insert(header::ALLOW, allow.clone());
+        }
         ServiceResponse::new(request, replaced)
     } else {
         response

@@ -122,13 +122,13 @@ pub async fn ensure_csrf_seed(
     Ok(response)
 }
 
-/// Cookies are marked Secure when the site is served over TLS (directly or, as the proxy
-/// says, behind one) or its public URL is https.
+/// Cookies are marked Secure when the site is served over TLS (directly or, as a trusted
+/// proxy says, behind one) or its public URL is https.
 pub fn is_secure(req: &HttpRequest) -> bool {
     let public_https = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.settings.public_url.starts_with("https://"));
-    public_https || req.connection_info().scheme() == "https"
+    public_https || crate::web::client_ip::is_https(req)
 }
 
 pub fn session_cookie(req: &HttpRequest, token: String, ttl_seconds: u64) -> Cookie<'static> {

@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::private_files;
+
 /// A slow or silent server must not hold a worker for long.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -40,13 +42,14 @@ impl Mailer {
                 Ok(())
             }
             Mailer::Files(dir) => {
-                tokio::fs::create_dir_all(dir)
+                // Emails carry names, itineraries and reset links: the owner's only.
+                private_files::create_dir_all_async(dir)
                     .await
                     .context("cannot create the outbox directory")?;
                 let path = dir.join(format!("{name}.eml"));
                 let partial = dir.join(format!(".{name}.eml.partial"));
                 // Whole files only: written aside, then renamed into place.
-                tokio::fs::write(&partial, message.formatted())
+                private_files::write_new(&partial, &message.formatted())
                     .await
                     .context("cannot write the email")?;
                 tokio::fs::rename(&partial, &path)
