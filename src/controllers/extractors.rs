@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::models::identity::{user, Role};
 use crate::services::identity::find_user;
 use crate::state::AppState;
-use crate::web::client_ip::ClientIp;
+use crate::web::client_ip::client_key;
 
 #[derive(Debug, Clone)]
 pub struct AuthUser {
@@ -39,30 +39,8 @@ impl FromRequest for ClientAddress {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(client_address(req))
+        std::future::ready(Ok(ClientAddress(client_key(req).to_string())))
     }
-}
-
-fn client_address(req: &HttpRequest) -> Result<ClientAddress, AppError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-    let peer = req
-        .peer_addr()
-        .map(|addr| addr.ip())
-        .ok_or_else(|| anyhow::anyhow!("no peer address"))?;
-    let forwarded_for = req
-        .headers()
-        .get(header::X_FORWARDED_FOR)
-        .and_then(|v| v.to_str().ok());
-    let ip = ClientIp::new(state.settings.trusted_proxies.clone()).resolve(peer, forwarded_for);
-    Ok(ClientAddress(match ip {
-        std::net::IpAddr::V4(v4) => v4.to_string(),
-        std::net::IpAddr::V6(v6) => {
-            let network = u128::from(v6) & (u128::MAX << 64);
-            format!("{}/64", std::net::Ipv6Addr::from(network))
-        }
-    }))
 }
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {
