@@ -56,6 +56,9 @@ pub enum AppError {
     /// Booking and paying closed before departure (`sales_close_minutes`).
     #[error("sales closed")]
     SalesClosed,
+    /// The airline cancelled the flight.
+    #[error("flight cancelled")]
+    FlightCancelled,
     #[error("booking not payable")]
     BookingNotPayable,
     #[error("booking already paid")]
@@ -129,6 +132,7 @@ impl AppError {
             AppError::SeatUnavailable(_) => "seat_unavailable",
             AppError::FlightDeparted => "flight_departed",
             AppError::SalesClosed => "sales_closed",
+            AppError::FlightCancelled => "flight_cancelled",
             AppError::BookingNotPayable => "booking_not_payable",
             AppError::BookingAlreadyPaid => "booking_already_paid",
             AppError::AmountMismatch => "amount_mismatch",
@@ -158,6 +162,7 @@ impl AppError {
             AppError::SeatUnavailable(_) => "Seats unavailable",
             AppError::FlightDeparted => "The flight has departed",
             AppError::SalesClosed => "Sales for this flight have closed",
+            AppError::FlightCancelled => "The flight is cancelled",
             AppError::BookingNotPayable => "The booking cannot be paid",
             AppError::BookingAlreadyPaid => "The booking is already paid",
             AppError::AmountMismatch => "The amount does not match the booking",
@@ -199,6 +204,9 @@ impl AppError {
                 format!("taken or held by someone else: {}", seat_list(seats))
             }
             AppError::FlightDeparted => "the flight has already departed".into(),
+            AppError::FlightCancelled => {
+                "the airline cancelled this flight; it cannot be booked".into()
+            }
             AppError::SalesClosed => {
                 "booking and paying close shortly before departure; this flight's have closed"
                     .into()
@@ -294,6 +302,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::SeatUnavailable(_)
+            | AppError::FlightCancelled
             | AppError::BookingNotPayable
             | AppError::BookingAlreadyPaid
             | AppError::IdempotencyRequestInProgress => StatusCode::CONFLICT,

@@ -83,6 +83,7 @@ impl Modify for MethodNotAllowed {
     catalog::flights::create_flight,
     catalog::flights::update_flight,
     catalog::flights::delete_flight,
+    catalog::flight_operations::cancel,
     booking::create_booking,
     booking::list_bookings,
     booking::get_booking,

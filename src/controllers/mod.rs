@@ -55,6 +55,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
             .service(catalog::flights::create_flight)
             .service(catalog::flights::update_flight)
             .service(catalog::flights::delete_flight)
+            .service(catalog::flight_operations::cancel)
             .service(booking::create_booking)
             .service(booking::list_bookings)
             .service(booking::get_booking)

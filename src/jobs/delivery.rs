@@ -24,7 +24,7 @@ use crate::models::identity::user;
 use crate::models::notify::email;
 use crate::services::notify::mailer::Mailer;
 use crate::services::notify::outbox;
-use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat};
+use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat, PreviousTimes};
 
 /// Emails moved to the job queue per statement.
 const BATCH: u64 = 100;
@@ -224,8 +224,33 @@ impl Delivery {
                 .collect(),
             total: total.to_string(),
             booking_url: format!("{}/bookings/{}", self.public_url, due.booking_id),
+            reason: told.cancel_reason,
+            previous: previous_times(due, &told.from_zone, &told.to_zone)?,
         })
     }
+}
+
+/// A schedule change's old times, from the email's details, in the airports' local times.
+fn previous_times(
+    due: &email::Model,
+    from_zone: &str,
+    to_zone: &str,
+) -> anyhow::Result<Option<PreviousTimes>> {
+    let Some(details) = &due.details else {
+        return Ok(None);
+    };
+    let was: outbox::ScheduleDetails =
+        serde_json::from_str(details).with_context(|| format!("details of email {}", due.id))?;
+    let local = |at, zone: &str| -> anyhow::Result<String> {
+        let zone: Tz = zone
+            .parse()
+            .map_err(|e| anyhow::anyhow!("zone {zone}: {e}"))?;
+        Ok(EmailPlace::new(String::new(), String::new(), at, zone).local_time)
+    };
+    Ok(Some(PreviousTimes {
+        departure: local(was.old_departure, from_zone)?,
+        arrival: local(was.old_arrival, to_zone)?,
+    }))
 }
 
 /// The booking an email tells of, with its flight, owner and airports.
@@ -236,6 +261,7 @@ struct EmailFacts {
     currency: String,
     owner_name: String,
     flight_number: String,
+    cancel_reason: Option<String>,
     departure_time: NaiveDateTime,
     arrival_time: NaiveDateTime,
     from_code: String,
@@ -261,6 +287,7 @@ fn facts_of(booking_id: i32) -> SelectStatement {
             Alias::new("owner_name"),
         )
         .column((flight::Entity, flight::Column::FlightNumber))
+        .column((flight::Entity, flight::Column::CancelReason))
         .column((flight::Entity, flight::Column::DepartureTime))
         .column((flight::Entity, flight::Column::ArrivalTime));
     for (expr, name) in [

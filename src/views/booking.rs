@@ -4,6 +4,7 @@ use utoipa::ToSchema;
 
 use crate::clock;
 use crate::error::AppError;
+use crate::models::booking::booking as stored;
 use crate::models::booking::payment;
 use crate::services::booking::bookings::BookingDetails;
 use crate::services::booking::idempotency::SavedResponse;
@@ -34,6 +35,11 @@ pub struct BookingView {
     pub currency: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// On a cancelled booking: `traveller` (its owner cancelled it) or `airline` (an admin, or
+    /// the flight's cancellation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "traveller")]
+    pub cancelled_by: Option<String>,
 }
 
 impl From<BookingDetails> for BookingView {
@@ -58,6 +64,13 @@ impl From<BookingDetails> for BookingView {
             currency: booking.currency,
             created_at: clock::to_utc(booking.created_at),
             expires_at: clock::to_utc(booking.expires_at),
+            // Bookings cancelled before it was recorded were their owners' doing.
+            cancelled_by: (booking.status == stored::CANCELLED).then(|| {
+                booking
+                    .cancelled_by
+                    .clone()
+                    .unwrap_or_else(|| stored::BY_TRAVELLER.into())
+            }),
         }
     }
 }

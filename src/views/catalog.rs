@@ -93,6 +93,9 @@ pub struct FlightView {
     pub currency: String,
     pub seats_total: i32,
     pub seats_available: i64,
+    /// `scheduled`, or `cancelled` by the airline.
+    #[schema(example = "scheduled")]
+    pub status: String,
 }
 
 impl From<FlightDetails> for FlightView {
@@ -111,6 +114,7 @@ impl From<FlightDetails> for FlightView {
             currency: f.currency,
             seats_total: f.seats_total,
             seats_available: f.seats_available,
+            status: f.status,
         }
     }
 }

@@ -89,6 +89,17 @@ pub struct BookingEmail {
     /// Major units with the currency: `INR 4,599.00`.
     pub total: String,
     pub booking_url: String,
+    /// Why the airline cancelled the flight (`flight_cancelled`).
+    pub reason: Option<String>,
+    /// The times the flight had before it was moved (`schedule_changed`).
+    pub previous: Option<PreviousTimes>,
+}
+
+/// A moved flight's old departure and arrival, each in its airport's local time.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviousTimes {
+    pub departure: String,
+    pub arrival: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,21 +158,33 @@ mod tests {
                 .unwrap()
                 .to_string(),
             booking_url: "http://127.0.0.1:8080/bookings/7".into(),
+            reason: Some("Aircraft unserviceable".into()),
+            previous: Some(PreviousTimes {
+                departure: "Tue 1 Dec 2026, 07:45 IST (Asia/Kolkata)".into(),
+                arrival: "Tue 1 Dec 2026, 11:35 GMT (Europe/London)".into(),
+            }),
         }
     }
 
     #[test]
     fn each_kind_renders_subject_html_and_text_with_the_trip() {
         let tera = crate::views::templates::load().unwrap();
-        for kind in ["confirmed", "cancelled", "expired"] {
+        for kind in [
+            "confirmed",
+            "cancelled",
+            "expired",
+            "flight_cancelled",
+            "schedule_changed",
+        ] {
             let rendered = render(&tera, &email(kind, "Asha Rao")).unwrap();
             assert!(
                 rendered.subject.contains("K7QX4M"),
                 "{kind}: {}",
                 rendered.subject
             );
+            let said = kind.rsplit('_').next().unwrap_or(kind);
             assert!(
-                rendered.subject.contains(kind),
+                rendered.subject.contains(said),
                 "{kind}: {}",
                 rendered.subject
             );
@@ -179,6 +202,20 @@ mod tests {
                     "INR 4,599.00",
                     "http://127.0.0.1:8080/bookings/7",
                 ] {
+                    assert!(
+                        part.contains(expected),
+                        "{kind} lacks {expected:?}:\n{part}"
+                    );
+                }
+                let own: &[&str] = match kind {
+                    "flight_cancelled" => &["Aircraft unserviceable", "refund"],
+                    "schedule_changed" => &[
+                        "Tue 1 Dec 2026, 07:45 IST (Asia/Kolkata)",
+                        "Tue 1 Dec 2026, 11:35 GMT (Europe/London)",
+                    ],
+                    _ => &[],
+                };
+                for expected in own {
                     assert!(
                         part.contains(expected),
                         "{kind} lacks {expected:?}:\n{part}"

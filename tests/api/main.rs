@@ -8,6 +8,7 @@ mod concurrency;
 mod durability;
 mod email;
 mod file_modes;
+mod flight_operations;
 mod health;
 mod held_seat_cap;
 mod helpers;

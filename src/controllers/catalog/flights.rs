@@ -173,7 +173,13 @@ pub async fn update_flight(
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let flight = flights::update(&state.db, *id, body.into_inner().try_into()?).await?;
+    let flight = flights::update(
+        &state.db,
+        *id,
+        body.into_inner().try_into()?,
+        state.settings.email_max_attempts,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(FlightView::from(flight)))
 }
 

@@ -3,6 +3,7 @@
 pub mod airplanes;
 pub mod airports;
 pub mod cities;
+pub mod flight_operations;
 pub mod flights;
 pub mod search;
 

@@ -319,7 +319,12 @@ pub async fn hold(
                 StatusCode::CONFLICT,
             )
         }
-        Err(err @ (AppError::Conflict(_) | AppError::FlightDeparted | AppError::SalesClosed)) => {
+        Err(
+            err @ (AppError::Conflict(_)
+            | AppError::FlightDeparted
+            | AppError::SalesClosed
+            | AppError::FlightCancelled),
+        ) => {
             let status = actix_web::ResponseError::status_code(&err);
             (
                 Outcome {

@@ -17,6 +17,8 @@ pub struct Model {
     /// The client address it was made from (see `BookingForCreate::client`); NULL before it
     /// was recorded.
     pub client_key: Option<String>,
+    /// Who cancelled it: [`BY_TRAVELLER`] or [`BY_AIRLINE`]; NULL unless cancelled.
+    pub cancelled_by: Option<String>,
     pub created_at: DateTime,
     pub expires_at: DateTime,
     pub payment_lock_until: Option<DateTime>,
@@ -27,6 +29,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Its owner cancelled it.
+pub const BY_TRAVELLER: &str = "traveller";
+/// An admin did, or its flight's cancellation.
+pub const BY_AIRLINE: &str = "airline";
 
 pub const PENDING: &str = BookingStatus::Pending.as_str();
 pub const CONFIRMED: &str = BookingStatus::Confirmed.as_str();

@@ -23,9 +23,22 @@ pub struct Model {
     /// The earliest end of a hold on this flight's seats, NULL while none is held (kept with
     /// the seats, like `seats_available`).
     pub holds_lapse_at: Option<DateTime>,
+    /// `scheduled` or `cancelled`.
+    pub status: String,
+    pub cancel_reason: Option<String>,
+    pub cancelled_at: Option<DateTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+pub const SCHEDULED: &str = "scheduled";
+pub const CANCELLED: &str = "cancelled";
+
+impl Model {
+    pub fn is_cancelled(&self) -> bool {
+        self.status == CANCELLED
+    }
+}

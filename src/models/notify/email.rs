@@ -18,6 +18,9 @@ pub struct Model {
     pub lease_until: Option<DateTime>,
     pub sent_at: Option<DateTime>,
     pub created_at: DateTime,
+    /// What the email tells beyond its booking (a schedule change's old times), as JSON.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub details: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

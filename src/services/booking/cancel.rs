@@ -46,11 +46,18 @@ pub async fn cancel(
     let not_being_paid = Condition::any()
         .add(booking::Column::PaymentLockUntil.is_null())
         .add(booking::Column::PaymentLockUntil.lte(now));
+    // An admin cancelling someone's booking is the airline.
+    let by = if booking.user_id == caller.user_id {
+        booking::BY_TRAVELLER
+    } else {
+        booking::BY_AIRLINE
+    };
     let cancelled = booking::Entity::update_many()
         .col_expr(
             booking::Column::Status,
             Expr::value(BookingStatus::Cancelled.as_str()),
         )
+        .col_expr(booking::Column::CancelledBy, Expr::value(by))
         .col_expr(booking::Column::UpdatedAt, Expr::value(now))
         .filter(booking::Column::Id.eq(id))
         .filter(not_being_paid)

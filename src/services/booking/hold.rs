@@ -46,6 +46,9 @@ pub async fn create(
     let (flight, found) = flight_and_seats(db, new.flight_id, chosen)
         .await?
         .ok_or_else(no_flight)?;
+    if flight.is_cancelled() {
+        return Err(AppError::FlightCancelled);
+    }
     if flight.departure_time <= now {
         return Err(AppError::FlightDeparted);
     }
@@ -152,6 +155,7 @@ impl Hold<'_> {
                         self.policy.max_held_seats_per_client
                     )))
                 }
+                PlanError::Refused("scheduled") => return Err(AppError::FlightCancelled),
                 // The flight was deleted since it was read.
                 PlanError::Refused("flight" | "summaries") => return Err(no_flight()),
                 PlanError::Failed(err) if crate::db::is_foreign_key_violation(&err) => {
@@ -191,6 +195,8 @@ impl Hold<'_> {
         Ok(WritePlan::new()
             .lock("caller", lock_user(self.caller.user_id))
             .lock("flight", seat_guard::lock_flight_statement(flight.id))
+            // Behind the flight's lock: a cancellation of the flight comes before or after.
+            .count("scheduled", still_scheduled(flight.id), Expect::Is(1))
             .count(
                 "pending",
                 pending,
@@ -261,6 +267,16 @@ impl Hold<'_> {
             ..Default::default()
         })
     }
+}
+
+/// 1 while the flight is scheduled (not cancelled).
+fn still_scheduled(flight_id: i32) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from(flight::Entity)
+        .and_where(flight::Column::Id.eq(flight_id))
+        .and_where(flight::Column::Status.eq(flight::SCHEDULED))
+        .to_owned()
 }
 
 /// When booking and paying the flight close.

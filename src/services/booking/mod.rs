@@ -5,6 +5,7 @@
 pub mod bookings;
 mod cancel;
 mod confirm;
+pub mod flight_cancellation;
 mod hold;
 pub mod idempotency;
 mod pay;

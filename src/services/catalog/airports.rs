@@ -117,6 +117,15 @@ pub async fn update(
             row.city_id = Set(city_id);
         }
         let new_zone = changes.timezone.filter(|tz| tz.name() != existing.timezone);
+        let new_city = changes.city_id.filter(|city| *city != existing.city_id);
+        // Every local time shown for its flights would move under their travellers.
+        if (new_zone.is_some() || new_city.is_some()) && has_flights_to_come(&txn, id).await? {
+            return Err(AppError::Conflict(
+                "scheduled flights that have not departed use this airport; its time zone and \
+                 city cannot change"
+                    .into(),
+            ));
+        }
         if let Some(tz) = new_zone {
             row.timezone = Set(tz.name().to_string());
         }
@@ -201,4 +210,23 @@ pub async fn directory(db: &Database) -> Result<Vec<AirportEntry>, AppError> {
         .collect();
     entries.sort_by(|a, b| (&a.city, &a.airport.code).cmp(&(&b.city, &b.airport.code)));
     Ok(entries)
+}
+
+/// Whether a scheduled flight that has not departed leaves from or arrives at the airport.
+async fn has_flights_to_come<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    airport_id: i32,
+) -> Result<bool, AppError> {
+    use sea_orm::PaginatorTrait;
+    let count = flight::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(flight::Column::DepartureAirportId.eq(airport_id))
+                .add(flight::Column::ArrivalAirportId.eq(airport_id)),
+        )
+        .filter(flight::Column::Status.eq(flight::SCHEDULED))
+        .filter(flight::Column::DepartureTime.gt(crate::clock::now()))
+        .count(conn)
+        .await?;
+    Ok(count > 0)
 }

@@ -67,7 +67,7 @@ impl FromQueryResult for Row {
         Ok(Self {
             flight: FlightDetails::from_query_result(row, pre)?,
             // Right after the flight's columns (see `statements`).
-            total: row.try_get_by_index(12)?,
+            total: row.try_get_by_index(13)?,
         })
     }
 }
@@ -260,6 +260,9 @@ fn rows_select(
 }
 
 fn filter(select: &mut SelectStatement, filters: &Filters<'_>, now: chrono::NaiveDateTime) {
+    // A cancelled flight leaves the results. Written as SQL text, not as a value: the shape's
+    // template places only the filters' values (see `rows_statement`).
+    select.and_where(Expr::cust("flights.status = 'scheduled'"));
     if let Some(from) = filters.from {
         select.and_where(Expr::col((Alias::new("dep"), airport::Column::Code)).eq(from));
     }

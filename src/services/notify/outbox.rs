@@ -1,7 +1,7 @@
 //! The outbox table: enqueue inside a booking transaction; claim, finish and retry.
 
 use chrono::{Duration, NaiveDateTime};
-use sea_orm::sea_query::{Expr, InsertStatement, Query};
+use sea_orm::sea_query::{Expr, InsertStatement, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     UpdateMany,
@@ -18,6 +18,17 @@ use crate::services::pagination::{fetch_page, Page, PageRequest};
 pub const CONFIRMED: &str = "confirmed";
 pub const CANCELLED: &str = "cancelled";
 pub const EXPIRED: &str = "expired";
+/// The booking's flight was cancelled by the airline (in place of [`CANCELLED`]).
+pub const FLIGHT_CANCELLED: &str = "flight_cancelled";
+/// The booking's flight was moved; the old times are in the email's details.
+pub const SCHEDULE_CHANGED: &str = "schedule_changed";
+
+/// What a `schedule_changed` email keeps of the flight before it moved (its details).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ScheduleDetails {
+    pub old_departure: chrono::DateTime<chrono::Utc>,
+    pub old_arrival: chrono::DateTime<chrono::Utc>,
+}
 
 /// How long one worker may take to send one email before another may try it.
 pub const LEASE_SECONDS: i64 = 60;
@@ -63,6 +74,51 @@ pub fn enqueue_insert(
             email::Column::CreatedAt,
         ])
         .select_from(row)
+        .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
+        .to_owned())
+}
+
+/// One email announcing `kind` for each booking `bookings` selects (their ids), to its owner,
+/// with `details` (JSON) if any: for the plan that makes the change to all of them.
+pub fn enqueue_for_each(
+    bookings: SelectStatement,
+    kind: &str,
+    details: Option<String>,
+    max_attempts: u32,
+    now: NaiveDateTime,
+) -> Result<InsertStatement, AppError> {
+    let rows = Query::select()
+        .column((booking::Entity, booking::Column::Id))
+        .expr(Expr::val(kind))
+        .column((user::Entity, user::Column::Email))
+        .expr(Expr::val(PENDING))
+        .expr(Expr::val(0))
+        .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
+        .expr(Expr::val(now))
+        .expr(Expr::val(now))
+        .expr(Expr::val(details))
+        .from(booking::Entity)
+        .inner_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((booking::Entity, booking::Column::UserId)),
+        )
+        .and_where(Expr::col((booking::Entity, booking::Column::Id)).in_subquery(bookings))
+        .to_owned();
+    Ok(Query::insert()
+        .into_table(email::Entity)
+        .columns([
+            email::Column::BookingId,
+            email::Column::Kind,
+            email::Column::Recipient,
+            email::Column::Status,
+            email::Column::Attempts,
+            email::Column::MaxAttempts,
+            email::Column::NextAttemptAt,
+            email::Column::CreatedAt,
+            email::Column::Details,
+        ])
+        .select_from(rows)
         .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
         .to_owned())
 }

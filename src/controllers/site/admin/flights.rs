@@ -136,7 +136,9 @@ impl Section for Flights {
             currency: Some(text(values, "currency")),
         };
         let change = checked(errors, patch.try_into())?;
-        flights::update(&state.db, id, change).await.map(drop)
+        flights::update(&state.db, id, change, state.settings.email_max_attempts)
+            .await
+            .map(drop)
     }
     async fn delete(state: &AppState, id: i32) -> Result<(), AppError> {
         flights::delete(&state.db, id).await

@@ -27,6 +27,8 @@ pub struct FlightDetails {
     pub seats_total: i32,
     /// Free seats: the flight's counter plus holds that ran out before the sweeper freed them.
     pub seats_available: i64,
+    /// `scheduled` or `cancelled`.
+    pub status: String,
 }
 
 /// By position, in `details_select`'s column order: looking each of 12 columns up by name
@@ -51,6 +53,7 @@ impl FromQueryResult for FlightDetails {
             seats_available: row.try_get_by_index(9)?,
             departure_airport: row.try_get_by_index(10)?,
             arrival_airport: row.try_get_by_index(11)?,
+            status: row.try_get_by_index(12)?,
         })
     }
 }
@@ -109,6 +112,7 @@ pub fn details_select(backend: DbBackend, now: NaiveDateTime) -> SelectStatement
             Expr::col((arr.clone(), airport::Column::Code)),
             Alias::new("arrival_airport"),
         )
+        .column((flight::Entity, flight::Column::Status))
         .from(flight::Entity);
     join_airports(&mut select);
     select

@@ -15,11 +15,13 @@ use crate::error::{AppError, Validator};
 use crate::models::catalog::{
     airplane, airport, flight, flight_seat, Currency, FlightNumber, IataCode, Money,
 };
+use crate::services::booking::flight_cancellation::live_bookings;
 use crate::services::booking::seat_guard;
 use crate::services::catalog::airplanes::Cabin;
 use crate::services::catalog::airports::{find_by_code, parse_timezone};
 use crate::services::catalog::seats;
 use crate::services::db_errors::{is_foreign_key_violation, is_unique_violation};
+use crate::services::notify::outbox::{self, ScheduleDetails};
 
 /// No scheduled flight lasts longer.
 const MAX_DURATION_HOURS: i64 = 24;
@@ -198,6 +200,7 @@ pub async fn update(
     db: &Database,
     id: i32,
     changes: FlightForUpdate,
+    email_max_attempts: u32,
 ) -> Result<FlightDetails, AppError> {
     db.durably(async move {
         let txn = db.writer.begin().await?;
@@ -209,6 +212,9 @@ pub async fn update(
             .one(&txn)
             .await?
             .ok_or(AppError::NotFound)?;
+        if existing.is_cancelled() {
+            return Err(AppError::Conflict("the flight is cancelled".into()));
+        }
         let current = get_details(&txn, id).await?;
         let departure_code = changes
             .departure_airport
@@ -270,6 +276,12 @@ pub async fn update(
             .flight_number
             .map(|n| n.to_string())
             .unwrap_or(existing.flight_number.clone());
+        let moved = departs.naive_utc() != existing.departure_time
+            || arrives.naive_utc() != existing.arrival_time;
+        let previous = ScheduleDetails {
+            old_departure: clock::to_utc(existing.departure_time),
+            old_arrival: clock::to_utc(existing.arrival_time),
+        };
         let mut row: flight::ActiveModel = existing.into();
         row.flight_number = Set(number.clone());
         row.airplane_id = Set(airplane_id);
@@ -299,11 +311,36 @@ pub async fn update(
             Err(err) if is_unique_violation(&err) => return Err(duplicate(&number)),
             Err(err) => return Err(err.into()),
         }
+        if moved {
+            tell_of_new_times(&txn, id, &previous, email_max_attempts).await?;
+        }
         let details = get_details(&txn, id).await?;
         txn.commit().await?;
         Ok(details)
     })
     .await
+}
+
+/// One "schedule changed" email to the owner of each booking still holding or owning seats
+/// on the moved flight, in the transaction that moves it.
+async fn tell_of_new_times<C: ConnectionTrait>(
+    conn: &C,
+    flight_id: i32,
+    previous: &ScheduleDetails,
+    email_max_attempts: u32,
+) -> Result<(), AppError> {
+    let now = clock::now();
+    let details = serde_json::to_string(previous).map_err(anyhow::Error::from)?;
+    let insert = outbox::enqueue_for_each(
+        live_bookings(flight_id, now),
+        outbox::SCHEDULE_CHANGED,
+        Some(details),
+        email_max_attempts,
+        now,
+    )?;
+    let backend = conn.get_database_backend();
+    conn.execute(backend.build(&insert)).await?;
+    Ok(())
 }
 
 /// A flight with seats held or booked is referenced by bookings and stays.
