@@ -8,6 +8,7 @@ mod m20261125_000003_booking;
 mod m20261125_000004_notify;
 mod m20261125_000005_hold_lapse;
 mod m20261201_000006_idempotency_payment;
+mod m20261207_000007_token_revocation;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_notify::Migration),
             Box::new(m20261125_000005_hold_lapse::Migration),
             Box::new(m20261201_000006_idempotency_payment::Migration),
+            Box::new(m20261207_000007_token_revocation::Migration),
         ]
     }
 }
