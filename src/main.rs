@@ -3,9 +3,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skybook::config::Settings;
+use skybook::error::AppError;
 use skybook::models::identity::Email;
 use skybook::services::catalog::demo;
-use skybook::error::AppError;
 use skybook::services::identity::{self, AdminCreated, Password};
 use skybook::startup::{prepare_database, Application};
 
@@ -139,6 +139,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             let password =
                 Password::parse(password).map_err(|e| anyhow::anyhow!("password {e}"))?;
+            // Before the database is touched: a refused password changes nothing at all.
+            identity::check_strength(password.expose(), email.as_str())
+                .map_err(|weak| anyhow::anyhow!("the password {}", weak.message()))?;
             let db = prepare_database(&settings).await?;
             let address = email.to_string();
             let done = if promote_existing {

@@ -35,21 +35,41 @@ async fn the_last_admin_cannot_demote_itself_but_can_once_another_admin_exists()
     let admin = app.admin_token().await;
     let admin_id = my_id(&app, &admin).await;
 
-    let problem = assert_problem(set_role(&app, &admin, admin_id, "customer").await, 409, "last_admin").await;
+    let problem = assert_problem(
+        set_role(&app, &admin, admin_id, "customer").await,
+        409,
+        "last_admin",
+    )
+    .await;
     assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
     assert_eq!(admins(&app).await, 1);
     // Setting the admin's role to admin again is no demotion.
-    assert_eq!(set_role(&app, &admin, admin_id, "admin").await.status(), 200);
+    assert_eq!(
+        set_role(&app, &admin, admin_id, "admin").await.status(),
+        200
+    );
 
     let customer = app.customer_token().await;
     let customer_id = my_id(&app, &customer).await;
-    assert_eq!(set_role(&app, &admin, customer_id, "admin").await.status(), 200);
+    assert_eq!(
+        set_role(&app, &admin, customer_id, "admin").await.status(),
+        200
+    );
     let (status, body): (_, Value) =
         status_and_json(set_role(&app, &admin, admin_id, "customer").await).await;
-    assert_eq!((status.as_u16(), body["role"].as_str()), (200, Some("customer")), "{body}");
+    assert_eq!(
+        (status.as_u16(), body["role"].as_str()),
+        (200, Some("customer")),
+        "{body}"
+    );
     assert_eq!(admins(&app).await, 1);
     // Now the promoted one is the last.
-    assert_problem(set_role(&app, &customer, customer_id, "customer").await, 409, "last_admin").await;
+    assert_problem(
+        set_role(&app, &customer, customer_id, "customer").await,
+        409,
+        "last_admin",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -64,7 +84,11 @@ async fn two_admins_demoting_each_other_at_once_leave_exactly_one_admin() {
         for id in leftover {
             assert_eq!(set_role(&app, &a, id, "customer").await.status(), 200);
         }
-        assert_eq!(admins(&app).await, 2, "round {round} starts with two admins");
+        assert_eq!(
+            admins(&app).await,
+            2,
+            "round {round} starts with two admins"
+        );
 
         let (one, two) = tokio::join!(
             set_role(&app, &a, b_id, "customer"),
@@ -93,7 +117,11 @@ async fn concurrent_self_demotions_of_the_two_last_admins_leave_exactly_one() {
         for id in other_admins(&app, &[a_id, b_id]).await {
             assert_eq!(set_role(&app, &a, id, "customer").await.status(), 200);
         }
-        assert_eq!(admins(&app).await, 2, "round {round} starts with two admins");
+        assert_eq!(
+            admins(&app).await,
+            2,
+            "round {round} starts with two admins"
+        );
 
         let (one, two) = tokio::join!(
             set_role(&app, &a, a_id, "customer"),

@@ -231,7 +231,10 @@ async fn only_plain_addresses_are_accepted_at_sign_up() {
         ("trailing comment", "a@example.com (comment)"),
         ("leading comment", "(comment)a@example.com"),
         ("newline", "bob@example.com\n"),
-        ("header injection", "bob@example.com\r\nBcc: eve@example.com"),
+        (
+            "header injection",
+            "bob@example.com\r\nBcc: eve@example.com",
+        ),
         ("NUL", "bob\u{0}@example.com"),
         ("tab", "bob\t@example.com"),
         ("IP literal", "bob@[127.0.0.1]"),
@@ -259,7 +262,10 @@ async fn a_display_name_cannot_register_a_second_account_for_a_taken_mailbox() {
     let app = spawn_app().await;
     let email = unique_email("victim");
     assert_eq!(app.sign_up(&email, PASSWORD).await.status(), 201);
-    for alias in [format!("Victim <{email}>"), format!(" {} ", email.to_uppercase())] {
+    for alias in [
+        format!("Victim <{email}>"),
+        format!(" {} ", email.to_uppercase()),
+    ] {
         let response = app.sign_up(&alias, PASSWORD).await;
         assert!(
             [409, 422].contains(&response.status().as_u16()),
@@ -298,9 +304,13 @@ async fn weak_passwords_are_refused_at_sign_up_with_a_stable_code() {
         ("common, other case", "PassWord1".to_string()),
     ];
     for (case, password) in cases {
-        let problem = assert_problem(app.sign_up(&email, &password).await, 422, "weak_password")
-            .await;
-        assert_eq!(error_fields(&problem), ["password"], "case {case}: {problem}");
+        let problem =
+            assert_problem(app.sign_up(&email, &password).await, 422, "weak_password").await;
+        assert_eq!(
+            error_fields(&problem),
+            ["password"],
+            "case {case}: {problem}"
+        );
     }
     assert_problem(app.sign_in(&email, "password").await, 401, "unauthorized").await;
     // The control: the same email with a good password signs up.

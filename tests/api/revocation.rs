@@ -56,9 +56,18 @@ async fn signing_out_revokes_the_presented_token_only() {
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     assert_eq!(out.text().await.expect("body"), "");
 
-    assert_problem(app.get("/api/v1/me", Some(&first)).await, 401, "unauthorized").await;
+    assert_problem(
+        app.get("/api/v1/me", Some(&first)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
     assert_problem(sign_out(&app, &first).await, 401, "unauthorized").await;
-    assert_eq!(me_status(&app, &second).await, 200, "the other token stays valid");
+    assert_eq!(
+        me_status(&app, &second).await,
+        200,
+        "the other token stays valid"
+    );
     // Signing in again gives a working token.
     let third = token_of(app.sign_in(&email, PASSWORD).await).await;
     assert_eq!(me_status(&app, &third).await, 200);
@@ -90,7 +99,11 @@ async fn a_password_change_revokes_every_earlier_token_and_the_new_password_work
     for (name, token) in [("the asking token", &asking), ("another token", &other)] {
         assert_eq!(me_status(&app, token).await, 401, "{name} is revoked");
     }
-    assert_eq!(me_status(&app, &bystander).await, 200, "other users keep theirs");
+    assert_eq!(
+        me_status(&app, &bystander).await,
+        200,
+        "other users keep theirs"
+    );
     assert_problem(app.sign_in(&email, PASSWORD).await, 401, "unauthorized").await;
     let fresh = token_of(app.sign_in(&email, NEW_PASSWORD).await).await;
     assert_eq!(me_status(&app, &fresh).await, 200);
@@ -110,8 +123,16 @@ async fn a_token_issued_in_the_same_second_as_a_password_change_is_judged_by_whi
         assert_eq!(changed.status(), StatusCode::NO_CONTENT);
         let after = token_of(app.sign_in(&email, NEW_PASSWORD).await).await;
 
-        assert_eq!(me_status(&app, &before).await, 401, "issued before the change");
-        assert_eq!(me_status(&app, &after).await, 200, "issued after the change");
+        assert_eq!(
+            me_status(&app, &before).await,
+            401,
+            "issued before the change"
+        );
+        assert_eq!(
+            me_status(&app, &after).await,
+            200,
+            "issued after the change"
+        );
         if claims(&before)["iat"] == claims(&after)["iat"] {
             same_second_seen = true;
             break;
@@ -148,7 +169,14 @@ async fn a_weak_new_password_is_422_weak_password_and_changes_nothing() {
     let email = signed_up(&app).await;
     let token = token_of(app.sign_in(&email, PASSWORD).await).await;
     let local_part = email.split('@').next().expect("local part").to_uppercase();
-    for weak in ["short", "        ", "password", "12345678", email.as_str(), &local_part] {
+    for weak in [
+        "short",
+        "        ",
+        "password",
+        "12345678",
+        email.as_str(),
+        &local_part,
+    ] {
         let problem = assert_problem(
             change_password(&app, &token, PASSWORD, weak).await,
             422,
@@ -171,7 +199,10 @@ async fn a_password_change_takes_exactly_its_two_fields() {
             "extra field",
             json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "role": "admin"}),
         ),
-        ("wrong type", json!({"current_password": PASSWORD, "new_password": 12345678})),
+        (
+            "wrong type",
+            json!({"current_password": PASSWORD, "new_password": 12345678}),
+        ),
     ] {
         let response = app
             .send_json("PUT", "/api/v1/me/password", Some(&token), &body)
@@ -265,7 +296,11 @@ impl<'a> Browser<'a> {
         let response = self
             .post(
                 "/signin",
-                &[("email", email), ("password", PASSWORD), ("csrf_token", &csrf)],
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("csrf_token", &csrf),
+                ],
             )
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -311,19 +346,31 @@ async fn the_website_s_sign_out_revokes_its_cookie_s_token() {
     let session = browser.sign_in(&email).await;
     let api_token = token_of(app.sign_in(&email, PASSWORD).await).await;
     assert_eq!(browser.bookings_status().await, 200);
-    assert_eq!(me_status(&app, &session).await, 200, "the cookie's token works as a bearer");
+    assert_eq!(
+        me_status(&app, &session).await,
+        200,
+        "the cookie's token works as a bearer"
+    );
 
     let csrf = browser.csrf("/bookings").await;
     let out = browser.post("/signout", &[("csrf_token", &csrf)]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
 
-    assert_eq!(me_status(&app, &session).await, 401, "the cookie's token is revoked");
+    assert_eq!(
+        me_status(&app, &session).await,
+        401,
+        "the cookie's token is revoked"
+    );
     assert_eq!(
         bookings_with_cookie(&app, &session).await,
         303,
         "a kept copy of the cookie is signed out"
     );
-    assert_eq!(me_status(&app, &api_token).await, 200, "other sessions stay");
+    assert_eq!(
+        me_status(&app, &api_token).await,
+        200,
+        "other sessions stay"
+    );
 }
 
 #[tokio::test]
@@ -335,7 +382,11 @@ async fn a_token_signed_out_on_the_api_no_longer_works_as_the_website_s_cookie()
     assert_eq!(browser.bookings_status().await, 200);
 
     assert_eq!(sign_out(&app, &session).await.status(), 204);
-    assert_eq!(browser.bookings_status().await, 303, "redirected to sign in");
+    assert_eq!(
+        browser.bookings_status().await,
+        303,
+        "redirected to sign in"
+    );
     assert_eq!(bookings_with_cookie(&app, &session).await, 303);
 }
 
@@ -347,7 +398,9 @@ async fn a_password_change_signs_the_website_out_too() {
     let session = browser.sign_in(&email).await;
     let token = token_of(app.sign_in(&email, PASSWORD).await).await;
     assert_eq!(
-        change_password(&app, &token, PASSWORD, NEW_PASSWORD).await.status(),
+        change_password(&app, &token, PASSWORD, NEW_PASSWORD)
+            .await
+            .status(),
         204
     );
     assert_eq!(browser.bookings_status().await, 303);

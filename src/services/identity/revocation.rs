@@ -5,8 +5,8 @@
 use chrono::DateTime;
 use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr, SubQueryStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, QueryTrait,
 };
 
 use super::VerifiedToken;
@@ -35,10 +35,8 @@ pub async fn find_caller(
             &[SENTINEL_ID.into(), SENTINEL_KEY.into()],
         )
     });
-    let statement = template.statement(&[
-        token.user_id.into(),
-        token.revocation_key.as_str().into(),
-    ]);
+    let statement =
+        template.statement(&[token.user_id.into(), token.revocation_key.as_str().into()]);
     let Some(row) = db.reader.query_one(statement).await? else {
         return Ok(None);
     };
@@ -58,10 +56,7 @@ fn caller_query(id: i32, key: &str) -> SelectStatement {
         .to_owned();
     user::Entity::find_by_id(id)
         .expr_as(
-            SimpleExpr::SubQuery(
-                None,
-                Box::new(SubQueryStatement::SelectStatement(revoked)),
-            ),
+            SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(revoked))),
             REVOKED,
         )
         .limit(1)

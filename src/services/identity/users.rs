@@ -165,8 +165,7 @@ pub async fn create_or_promote_admin(
             .await
             .map(AdminCreated::Created);
     };
-    check_strength(password.expose(), email.as_str())
-        .map_err(|weak| weak.on_field("password"))?;
+    check_strength(password.expose(), email.as_str()).map_err(|weak| weak.on_field("password"))?;
     let promoted = replace_password(db, existing.id, password, Some(Role::Admin)).await?;
     Ok(AdminCreated::Promoted(promoted))
 }

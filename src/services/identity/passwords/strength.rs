@@ -60,7 +60,9 @@ pub fn check_strength(password: &str, email: &str) -> Result<(), WeakPassword> {
     }
     let lowered = password.to_lowercase();
     let email = email.trim().to_lowercase();
-    let local_part = email.rsplit_once('@').map_or(email.as_str(), |(local, _)| local);
+    let local_part = email
+        .rsplit_once('@')
+        .map_or(email.as_str(), |(local, _)| local);
     if lowered == email || lowered == local_part {
         return Err(WeakPassword::SameAsEmail);
     }
@@ -80,7 +82,13 @@ mod tests {
     fn the_list_holds_the_ten_thousand_passwords() {
         // 10,000 lines, a few of which differ only in case.
         assert!((9_900..=10_000).contains(&COMMON.len()), "{}", COMMON.len());
-        for common in ["password", "12345678", "qwertyuiop", "iloveyou", "password1"] {
+        for common in [
+            "password",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou",
+            "password1",
+        ] {
             assert!(COMMON.contains(common), "{common}");
         }
     }
