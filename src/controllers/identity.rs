@@ -170,6 +170,7 @@ pub struct ChangePasswordBody {
     request_body = ChangePasswordBody,
     responses(
         (status = 204, description = "changed; every earlier token is revoked"),
+        (status = 400, description = "malformed_request: not JSON, a missing or unknown field", body = ProblemView),
         (status = 401, description = "no valid token, or a wrong current password", body = ProblemView),
         (status = 422, description = "weak_password, or validation_failed for an oversized password", body = ProblemView),
     ),

@@ -406,3 +406,29 @@ async fn a_password_change_signs_the_website_out_too() {
     assert_eq!(browser.bookings_status().await, 303);
     assert_eq!(me_status(&app, &session).await, 401);
 }
+
+#[tokio::test]
+async fn the_openapi_document_declares_sign_out_password_change_and_their_answers() {
+    let app = spawn_app().await;
+    let (status, doc) = status_and_json(app.get("/api/openapi.json", None).await).await;
+    assert_eq!(status, 200);
+    let responses = |path: &str, method: &str| {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is declared");
+        let mut codes: Vec<String> = operation["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .cloned()
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(responses("/api/v1/auth/signout", "post"), ["204", "401"]);
+    assert_eq!(
+        responses("/api/v1/me/password", "put"),
+        ["204", "400", "401", "422"]
+    );
+    assert!(responses("/api/v1/admin/users/{id}/role", "put").contains(&"409".to_string()));
+    assert!(responses("/api/v1/auth/signup", "post").contains(&"422".to_string()));
+}

@@ -8,9 +8,9 @@ use crate::error::{AppError, FieldError};
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// SecLists' 10,000 most common passwords (see `common_passwords.LICENSE`), in the binary so
-/// that the check needs no file or network at run time.
-const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+/// SecLists' 10,000 most common passwords (see `resources/common_passwords.LICENSE`), in the
+/// binary so that the check needs no file or network at run time.
+const COMMON_PASSWORDS: &str = include_str!("../../../../resources/common_passwords.txt");
 
 /// Lower-cased once on first use: the check ignores case (`Password` is as guessable as
 /// `password`).
