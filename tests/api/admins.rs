@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, status_and_json, TestApp};
+use crate::helpers::{
+    assert_problem, backend, spawn_app, spawn_app_with, status_and_json, TestApp,
+};
 
 async fn my_id(app: &TestApp, token: &str) -> i64 {
     let (_, me) = status_and_json(app.get("/api/v1/me", Some(token)).await).await;
@@ -106,31 +108,57 @@ async fn two_admins_demoting_each_other_at_once_leave_exactly_one_admin() {
     }
 }
 
+/// Two admins, each demoting itself at the same moment; the statuses, sorted, and the admins
+/// left.
+async fn race_self_demotions(app: &TestApp) -> ([u16; 2], u64) {
+    let a = app.admin_token().await;
+    let b = app.admin_token().await;
+    let (a_id, b_id) = (my_id(app, &a).await, my_id(app, &b).await);
+    for id in other_admins(app, &[a_id, b_id]).await {
+        assert_eq!(set_role(app, &a, id, "customer").await.status(), 200);
+    }
+    assert_eq!(admins(app).await, 2, "the race starts with two admins");
+    let (one, two) = tokio::join!(
+        set_role(app, &a, a_id, "customer"),
+        set_role(app, &b, b_id, "customer"),
+    );
+    let mut statuses = [one.status().as_u16(), two.status().as_u16()];
+    statuses.sort_unstable();
+    (statuses, admins(app).await)
+}
+
+#[tokio::test]
+async fn without_the_admin_rows_lock_concurrent_demotions_can_leave_no_admin() {
+    // The negative control of the test below: it can see the race it guards against. SQLite
+    // runs every write transaction of the process on one connection, one after the other,
+    // so there the race cannot happen even without the lock.
+    if backend() == skybook::config::DatabaseKind::Sqlite {
+        return;
+    }
+    let app = spawn_app_with(|s| {
+        s.faults.unchecked = Some(skybook::services::identity::LAST_ADMIN_LOCK);
+    })
+    .await;
+    let mut seen = false;
+    for _ in 0..20 {
+        let (statuses, left) = race_self_demotions(&app).await;
+        if statuses == [200, 200] {
+            assert_eq!(left, 0, "both demotions went through");
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "no round lost its last admin without the lock");
+}
+
 #[tokio::test]
 async fn concurrent_self_demotions_of_the_two_last_admins_leave_exactly_one() {
     // Here neither request can lose its caller's rights before it runs: each demotes itself.
     let app = spawn_app().await;
     for round in 0..6 {
-        let a = app.admin_token().await;
-        let b = app.admin_token().await;
-        let (a_id, b_id) = (my_id(&app, &a).await, my_id(&app, &b).await);
-        for id in other_admins(&app, &[a_id, b_id]).await {
-            assert_eq!(set_role(&app, &a, id, "customer").await.status(), 200);
-        }
-        assert_eq!(
-            admins(&app).await,
-            2,
-            "round {round} starts with two admins"
-        );
-
-        let (one, two) = tokio::join!(
-            set_role(&app, &a, a_id, "customer"),
-            set_role(&app, &b, b_id, "customer"),
-        );
-        let mut statuses = [one.status().as_u16(), two.status().as_u16()];
-        statuses.sort_unstable();
+        let (statuses, left) = race_self_demotions(&app).await;
         assert_eq!(statuses, [200, 409], "round {round}");
-        assert_eq!(admins(&app).await, 1, "round {round}");
+        assert_eq!(left, 1, "round {round}");
     }
 }
 

@@ -10,6 +10,6 @@ mod users;
 pub use credentials::{change_password, replace_password};
 pub use passwords::{check_strength, hash_password, verify_password, Password, WeakPassword};
 pub use revocation::{delete_expired_revocations, find_caller, revoke_token};
-pub use roles::set_role;
+pub use roles::{set_role, LAST_ADMIN_LOCK};
 pub use tokens::{Claims, TokenKeys, VerifiedToken};
 pub use users::*;
