@@ -432,3 +432,77 @@ async fn the_openapi_document_declares_sign_out_password_change_and_their_answer
     assert!(responses("/api/v1/admin/users/{id}/role", "put").contains(&"409".to_string()));
     assert!(responses("/api/v1/auth/signup", "post").contains(&"422".to_string()));
 }
+
+#[tokio::test]
+async fn the_account_page_changes_the_password_and_signs_out_every_other_session() {
+    let app = spawn_app().await;
+    let email = signed_up(&app).await;
+    let signed_out = app.get("/account", None).await;
+    assert_eq!(
+        signed_out.status(),
+        303,
+        "a signed-out visitor is sent to sign in"
+    );
+    let browser = Browser::new(&app);
+    let old_session = browser.sign_in(&email).await;
+    let api_token = token_of(app.sign_in(&email, PASSWORD).await).await;
+
+    let change = |current: &'static str, new: &'static str| {
+        let browser = &browser;
+        async move {
+            let csrf = browser.csrf("/account").await;
+            browser
+                .post(
+                    "/account",
+                    &[
+                        ("current_password", current),
+                        ("new_password", new),
+                        ("csrf_token", &csrf),
+                    ],
+                )
+                .await
+        }
+    };
+    let wrong = change("not my password", NEW_PASSWORD).await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong
+        .text()
+        .await
+        .expect("body")
+        .contains("id=\"current_password-error\""));
+    let weak = change(PASSWORD, "qwertyuiop").await;
+    assert_eq!(weak.status(), 422);
+    assert!(weak
+        .text()
+        .await
+        .expect("body")
+        .contains("id=\"new_password-error\""));
+    assert_eq!(
+        me_status(&app, &api_token).await,
+        200,
+        "refused changes revoke nothing"
+    );
+
+    let done = change(PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        done.headers()["location"].to_str().expect("ascii"),
+        "/account?changed=1"
+    );
+    assert_eq!(
+        browser.bookings_status().await,
+        200,
+        "this browser stays signed in"
+    );
+    assert_eq!(
+        me_status(&app, &old_session).await,
+        401,
+        "its old cookie is revoked"
+    );
+    assert_eq!(
+        me_status(&app, &api_token).await,
+        401,
+        "other sessions are signed out"
+    );
+    token_of(app.sign_in(&email, NEW_PASSWORD).await).await;
+}
