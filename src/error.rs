@@ -77,6 +77,11 @@ pub enum AppError {
     IdempotencyRequestInProgress,
     #[error("overloaded")]
     Unavailable,
+    /// A new password that API.md §3's rule refuses; names the field that held it.
+    #[error("weak password: {}", .0.message)]
+    WeakPassword(FieldError),
+    #[error("the last admin cannot be demoted")]
+    LastAdmin,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -142,6 +147,8 @@ impl AppError {
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
             AppError::IdempotencyRequestInProgress => "idempotency_request_in_progress",
             AppError::Unavailable => "unavailable",
+            AppError::WeakPassword(_) => "weak_password",
+            AppError::LastAdmin => "last_admin",
             AppError::Unexpected(_) => "internal",
         }
     }
@@ -172,6 +179,8 @@ impl AppError {
             AppError::IdempotencyKeyReused => "Idempotency key reused",
             AppError::IdempotencyRequestInProgress => "Request in progress",
             AppError::Unavailable => "Temporarily overloaded",
+            AppError::WeakPassword(_) => "The password is too weak",
+            AppError::LastAdmin => "The last admin cannot be demoted",
             AppError::Unexpected(_) => "Internal error",
         }
     }
@@ -230,6 +239,10 @@ impl AppError {
                 "the first request with this Idempotency-Key is still running".into()
             }
             AppError::Unavailable => "the database is saturated; retry shortly".into(),
+            AppError::WeakPassword(error) => format!("{} {}", error.field, error.message),
+            AppError::LastAdmin => {
+                "this is the only admin; promote another user before demoting it".into()
+            }
             AppError::Unexpected(_) => "something went wrong on our side".into(),
         }
     }
@@ -250,6 +263,12 @@ impl AppError {
             body.insert(
                 "errors".into(),
                 serde_json::to_value(errors).unwrap_or_default(),
+            );
+        }
+        if let AppError::WeakPassword(error) = self {
+            body.insert(
+                "errors".into(),
+                serde_json::to_value([error]).unwrap_or_default(),
             );
         }
         if let AppError::SeatUnavailable(seats) = self {
@@ -298,7 +317,9 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) | AppError::EmailTaken => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::EmailTaken | AppError::LastAdmin => {
+                StatusCode::CONFLICT
+            }
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::SeatUnavailable(_)
@@ -310,7 +331,8 @@ impl ResponseError for AppError {
             AppError::FlightDeparted
             | AppError::SalesClosed
             | AppError::AmountMismatch
-            | AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            | AppError::IdempotencyKeyReused
+            | AppError::WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
             AppError::PaymentProviderFailed(_) => StatusCode::BAD_GATEWAY,
             AppError::IdempotencyKeyMissing => StatusCode::BAD_REQUEST,

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skybook::config::Settings;
+use skybook::error::AppError;
 use skybook::models::identity::Email;
 use skybook::services::catalog::demo;
 use skybook::services::identity::{self, AdminCreated, Password};
@@ -27,12 +28,17 @@ enum Command {
     Migrate,
     /// Insert the demo catalog (idempotent).
     SeedDemo,
-    /// Create an admin, or promote an existing user; the password is read from stdin.
+    /// Create an admin; the password is read from stdin. An email that already has an account
+    /// is refused unless --promote-existing is given.
     CreateAdmin {
         #[arg(long)]
         email: String,
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// Make the existing account with this email admin, set its password to the one read
+        /// from stdin and revoke every token issued to it before.
+        #[arg(long)]
+        promote_existing: bool,
     },
 }
 
@@ -116,7 +122,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             db.close().await;
             Ok(())
         }
-        Command::CreateAdmin { email, .. } => {
+        Command::CreateAdmin {
+            email,
+            promote_existing,
+            ..
+        } => {
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
@@ -129,20 +139,35 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             let password =
                 Password::parse(password).map_err(|e| anyhow::anyhow!("password {e}"))?;
+            // Before the database is touched: a refused password changes nothing at all.
+            identity::check_strength(password.expose(), email.as_str())
+                .map_err(|weak| anyhow::anyhow!("the password {}", weak.message()))?;
             let db = prepare_database(&settings).await?;
-            match identity::create_admin(&db, email, password)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-            {
-                AdminCreated::Created(user) => {
+            let address = email.to_string();
+            let done = if promote_existing {
+                identity::create_or_promote_admin(&db, email, password).await
+            } else {
+                identity::create_admin(&db, email, password)
+                    .await
+                    .map(AdminCreated::Created)
+            };
+            db.close().await;
+            match done {
+                Ok(AdminCreated::Created(user)) => {
                     println!("created admin {} (id {})", user.email, user.id)
                 }
-                AdminCreated::Promoted(user) => println!(
-                    "promoted {} (id {}) to admin; password unchanged",
+                Ok(AdminCreated::Promoted(user)) => println!(
+                    "promoted {} (id {}) to admin with the new password; its earlier tokens are revoked",
                     user.email, user.id
                 ),
+                Err(AppError::EmailTaken) => anyhow::bail!(
+                    "an account with email {address} already exists; nothing changed (add --promote-existing to make it admin with this password)"
+                ),
+                Err(AppError::WeakPassword(weak)) => {
+                    anyhow::bail!("the password {}", weak.message)
+                }
+                Err(other) => anyhow::bail!("{other}"),
             }
-            db.close().await;
             Ok(())
         }
     }

@@ -246,6 +246,16 @@ impl Server {
         body
     }
 
+    async fn me_status(&self, token: &str) -> StatusCode {
+        self.client
+            .get(self.url("/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET /api/v1/me: {e}"))
+            .status()
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns its exit code and stdout.
     async fn stop(mut self) -> (Option<i32>, Vec<String>) {
         let pid = self.child.id().expect("the server is still running");
@@ -528,7 +538,7 @@ async fn seed_demo_is_idempotent() {
 }
 
 #[tokio::test]
-async fn create_admin_reads_the_password_from_stdin_and_promotes_existing_users() {
+async fn create_admin_reads_the_password_from_stdin() {
     let sandbox = Sandbox::new();
     let mut command = sandbox.command(&[
         "create-admin",
@@ -545,31 +555,97 @@ async fn create_admin_reads_the_password_from_stdin_and_promotes_existing_users(
     // The email compares case-insensitively and the trailing newline was not kept.
     let signed_in = server.sign_in("boss@example.com", "s3cret-password").await;
     assert_eq!(signed_in["user"]["role"], "admin", "{signed_in}");
+    let (code, _) = server.stop().await;
+    assert_eq!(code, Some(0));
+}
 
+/// `create-admin` for `email` with `password` on stdin (and `extra` arguments).
+async fn create_admin(sandbox: &Sandbox, email: &str, password: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["create-admin", "--email", email, "--password-stdin"];
+    args.extend_from_slice(extra);
+    let mut command = sandbox.command(&args);
+    command.env("SKYBOOK_JWT_SECRET", JWT_SECRET_40);
+    run(command, Some(&format!("{password}\n"))).await
+}
+
+/// Exit code 1 and one line on stderr (beside the log's, which carry a timestamp) that
+/// contains `says`.
+fn assert_refused_in_one_line(output: &Output, case: &str, says: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{case}\n{}",
+        describe(output)
+    );
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(said.len(), 1, "{case}: one line\n{}", describe(output));
+    assert!(
+        said[0].contains(says),
+        "{case}: mentions {says:?}\n{}",
+        describe(output)
+    );
+}
+
+#[tokio::test]
+async fn create_admin_on_a_registered_email_changes_nothing_unless_told_to_take_it_over() {
+    let sandbox = Sandbox::new();
+    let env = [("SKYBOOK_JWT_SECRET", JWT_SECRET_40)];
+    let server = serve(&sandbox, &env).await;
     let (status, body) = server
         .post_json(
             "/api/v1/auth/signup",
-            &json!({
-                "email": "carol@example.com",
-                "password": "carols-password",
-                "name": "Carol",
-            }),
+            &json!({"email": "carol@example.com", "password": "carols-password", "name": "Carol"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "sign up: {body}");
-    assert_eq!(body["role"], "customer", "{body}");
+    let carols_token = server.sign_in("carol@example.com", "carols-password").await["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
     let (code, _) = server.stop().await;
     assert_eq!(code, Some(0));
 
-    let mut command = sandbox.command(&[
-        "create-admin",
-        "--email",
+    // Without --promote-existing: refused, in any case of the address.
+    for email in ["carol@example.com", "CAROL@example.com"] {
+        let output = create_admin(&sandbox, email, "another-password", &[]).await;
+        assert_refused_in_one_line(&output, email, "already exists");
+    }
+    let server = serve(&sandbox, &env).await;
+    let signed_in = server.sign_in("carol@example.com", "carols-password").await;
+    assert_eq!(
+        signed_in["user"]["role"], "customer",
+        "nothing changed: {signed_in}"
+    );
+    assert_eq!(
+        server.me_status(&carols_token).await,
+        200,
+        "her token still works"
+    );
+    let (code, _) = server.stop().await;
+    assert_eq!(code, Some(0));
+
+    // A weak password is refused before anything changes, even with the flag.
+    let output = create_admin(
+        &sandbox,
         "carol@example.com",
-        "--password-stdin",
-    ]);
-    command.env("SKYBOOK_JWT_SECRET", JWT_SECRET_40);
-    let output = run(command, Some("another-password\n")).await;
-    assert_success(&output, "create-admin for an existing user");
+        "password",
+        &["--promote-existing"],
+    )
+    .await;
+    assert_refused_in_one_line(&output, "weak password", "common passwords");
+
+    let output = create_admin(
+        &sandbox,
+        "carol@example.com",
+        "another-password",
+        &["--promote-existing"],
+    )
+    .await;
+    assert_success(&output, "create-admin --promote-existing");
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("promoted"),
         "create-admin says it promoted the user\n{}",
@@ -577,23 +653,77 @@ async fn create_admin_reads_the_password_from_stdin_and_promotes_existing_users(
     );
 
     let server = serve(&sandbox, &env).await;
-    let signed_in = server.sign_in("carol@example.com", "carols-password").await;
+    assert_eq!(
+        server.me_status(&carols_token).await,
+        401,
+        "her old token is revoked"
+    );
+    let (status, _) = server
+        .post_json(
+            "/api/v1/auth/signin",
+            &json!({"email": "carol@example.com", "password": "carols-password"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "her old password no longer works"
+    );
+    let signed_in = server
+        .sign_in("carol@example.com", "another-password")
+        .await;
     assert_eq!(signed_in["user"]["role"], "admin", "{signed_in}");
     let (code, _) = server.stop().await;
     assert_eq!(code, Some(0));
+}
 
-    let command = sandbox.command(&[
-        "create-admin",
-        "--email",
-        "shorty@example.com",
-        "--password-stdin",
-    ]);
-    let output = run(command, Some("short\n")).await;
-    assert!(
-        !output.status.success(),
-        "a password under 8 characters is refused\n{}",
-        describe(&output)
-    );
+#[tokio::test]
+async fn create_admin_with_promote_existing_creates_a_missing_account() {
+    let sandbox = Sandbox::new();
+    let output = create_admin(
+        &sandbox,
+        "ops@example.com",
+        "ops-password",
+        &["--promote-existing"],
+    )
+    .await;
+    assert_success(&output, "create-admin --promote-existing, no account yet");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created admin"));
+}
+
+#[tokio::test]
+async fn create_admin_refuses_weak_passwords_and_addresses_that_are_not_plain() {
+    let sandbox = Sandbox::new();
+    let weak = [
+        ("under 8 characters", "short", "at least 8"),
+        ("only spaces", "          ", "spaces"),
+        ("common", "qwertyuiop", "common passwords"),
+        ("the local part", "Shorty.Admin", "email"),
+    ];
+    for (case, password, says) in weak {
+        let output = create_admin(&sandbox, "shorty.admin@example.com", password, &[]).await;
+        assert_refused_in_one_line(&output, case, says);
+    }
+    for email in [
+        "Bob <bob@example.com>",
+        "\"a b\"@example.com",
+        "a@example.com (comment)",
+        "bob@localhost",
+    ] {
+        let output = create_admin(&sandbox, email, "a-strong-passphrase", &[]).await;
+        assert_refused_in_one_line(&output, email, "--email");
+    }
+    // Nothing was created by any of them.
+    let server = serve(&sandbox, &[("SKYBOOK_JWT_SECRET", JWT_SECRET_40)]).await;
+    let (status, _) = server
+        .post_json(
+            "/api/v1/auth/signin",
+            &json!({"email": "shorty.admin@example.com", "password": "short"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (code, _) = server.stop().await;
+    assert_eq!(code, Some(0));
 }
 
 #[tokio::test]

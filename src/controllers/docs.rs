@@ -60,7 +60,9 @@ impl Modify for MethodNotAllowed {
 #[openapi(paths(
     identity::sign_up,
     identity::sign_in,
+    identity::sign_out,
     identity::me,
+    identity::change_password,
     identity::set_role,
     catalog::cities::list_cities,
     catalog::cities::get_city,

@@ -1,5 +1,6 @@
 //! Who is calling: `AuthUser` for any signed-in user, `AdminUser` for admins. The role is read
-//! from the database on every request, so a demoted admin loses admin rights at once.
+//! from the database on every request, so a demoted admin loses admin rights at once; the
+//! same read says whether the token was revoked (sign-out, password change).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,7 +10,7 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
 use crate::error::AppError;
 use crate::models::identity::{user, Role};
-use crate::services::identity::find_user;
+use crate::services::identity::{find_caller, VerifiedToken};
 use crate::state::AppState;
 use crate::web::client_ip::client_key;
 
@@ -18,6 +19,8 @@ pub struct AuthUser {
     pub id: i32,
     pub role: Role,
     pub user: user::Model,
+    /// The token this request came with (what sign-out revokes).
+    pub token: VerifiedToken,
 }
 
 impl AuthUser {
@@ -58,8 +61,8 @@ pub(crate) async fn authenticate(
 ) -> Result<AuthUser, AppError> {
     let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
     let token = token.ok_or(AppError::Unauthorized)?;
-    let user_id = state.tokens.verify(&token).ok_or(AppError::Unauthorized)?;
-    let user = find_user(&state.db, user_id)
+    let token = state.tokens.verify(&token).ok_or(AppError::Unauthorized)?;
+    let user = find_caller(&state.db, &token)
         .await?
         .ok_or(AppError::Unauthorized)?;
     let role = Role::parse(&user.role)
@@ -68,6 +71,7 @@ pub(crate) async fn authenticate(
         id: user.id,
         role,
         user,
+        token,
     })
 }
 

@@ -1,4 +1,5 @@
-//! Sign-up, sign-in, the caller's own account, and role changes by admins.
+//! Sign-up, sign-in, sign-out, the caller's own account and password, and role changes by
+//! admins.
 
 use actix_web::{get, post, put, web, HttpResponse};
 use serde::Deserialize;
@@ -15,9 +16,12 @@ use crate::views::ProblemView;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpBody {
+    /// A plain address (`local@domain`): no display name, comment or quotes.
     #[schema(example = "asha@example.com")]
     pub email: String,
-    /// At least 8 characters.
+    /// At least 8 characters, not only white space, not the email or its local part, and not
+    /// one of the 10,000 most common passwords (else 422 `weak_password`).
+    #[schema(example = "Tr4vel-to-Goa!")]
     pub password: String,
     pub name: String,
 }
@@ -63,7 +67,7 @@ pub struct RoleBody {
     responses(
         (status = 201, body = UserView),
         (status = 409, description = "email_taken", body = ProblemView),
-        (status = 422, description = "validation_failed", body = ProblemView),
+        (status = 422, description = "validation_failed (a bad email, a blank name) or weak_password", body = ProblemView),
     )
 )]
 #[post("/signup")]
@@ -114,6 +118,8 @@ pub async fn me(user: AuthUser) -> HttpResponse {
         (status = 401, body = ProblemView),
         (status = 403, body = ProblemView),
         (status = 404, body = ProblemView),
+        (status = 409, description = "last_admin: the only admin cannot be demoted", body = ProblemView),
+        (status = 422, description = "validation_failed: an unknown role", body = ProblemView),
     ),
     security(("bearer" = ["admin"]))
 )]
@@ -127,4 +133,57 @@ pub async fn set_role(
         .ok_or_else(|| AppError::field("role", "must be admin or customer"))?;
     let user = identity::set_role(&state.db, id.into_inner(), role).await?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+/// Revokes the token this request came with; the user's other tokens stay valid.
+#[utoipa::path(
+    tag = "identity",
+    path = "/auth/signout",
+    responses(
+        (status = 204, description = "the presented token is revoked"),
+        (status = 401, body = ProblemView),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auth/signout")]
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, AppError> {
+    identity::revoke_token(&state.db, &user.token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    pub current_password: String,
+    /// The rule of the sign-up password (else 422 `weak_password`).
+    #[schema(example = "Tr4vel-to-Goa!")]
+    pub new_password: String,
+}
+
+/// Changes the caller's password and revokes every token issued before, this one included.
+#[utoipa::path(
+    tag = "identity",
+    path = "/me/password",
+    request_body = ChangePasswordBody,
+    responses(
+        (status = 204, description = "changed; every earlier token is revoked"),
+        (status = 400, description = "malformed_request: not JSON, a missing or unknown field", body = ProblemView),
+        (status = 401, description = "no valid token, or a wrong current password", body = ProblemView),
+        (status = 422, description = "weak_password, or validation_failed for an oversized password", body = ProblemView),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/me/password")]
+pub async fn change_password(
+    Guarded(user, body): Guarded<AuthUser, web::Json<ChangePasswordBody>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let new = Password::parse(body.new_password)
+        .map_err(|message| AppError::field("new_password", message))?;
+    identity::change_password(&state.db, &user.user, body.current_password, new).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -24,6 +24,9 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
                 limits.enabled,
                 Governor::new(&limits.general),
             ))
+            // Before the `/auth` scope, which would take the path: signing out is not a
+            // sign-in attempt and does not spend that budget.
+            .service(identity::sign_out)
             .service(
                 // Sign-in and sign-up share one budget per client.
                 web::scope("/auth")
@@ -33,6 +36,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
                     .service(methods::fallback()),
             )
             .service(identity::me)
+            .service(identity::change_password)
             .service(identity::set_role)
             .service(catalog::cities::list_cities)
             .service(catalog::cities::get_city)

@@ -192,6 +192,12 @@ impl Database {
         Ok(done)
     }
 
+    /// Whether a test switched the check named `name` off (its negative control, see
+    /// `Faults::unchecked`); always false in production.
+    pub fn ignores_check(&self, name: &str) -> bool {
+        self.unchecked == Some(name)
+    }
+
     /// How many groups of batches have committed (SQLite; always 0 elsewhere).
     pub fn batch_groups_committed(&self) -> u64 {
         self.batch_groups

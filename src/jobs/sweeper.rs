@@ -25,5 +25,9 @@ pub async fn sweep(
     if let Err(err) = super::queue::delete_finished(&state.db).await {
         tracing::error!(error = %err, "cleaning finished email jobs failed");
     }
+    // Revocations of tokens that have expired anyway say nothing any more.
+    if let Err(err) = crate::services::identity::delete_expired_revocations(&state.db).await {
+        tracing::error!(error = %err, "deleting expired token revocations failed");
+    }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Black-box tests: the real application on a random port, a fresh database per test, HTTP.
 
+mod admins;
 mod authorization;
 mod bad_input;
 mod booking;
@@ -16,6 +17,7 @@ mod http_methods;
 mod identity;
 mod payments;
 mod rate_limits;
+mod revocation;
 mod search;
 mod site;
 mod smtp_sink;

@@ -110,7 +110,7 @@ pub async fn sign_up(
 ) -> Result<HttpResponse, AppError> {
     let next = next_of(form.next.as_deref());
     let result = match UserForSignup::try_from(SignUpBody {
-        email: form.email.trim().to_string(),
+        email: form.email.clone(),
         password: form.password,
         name: form.name.clone(),
     }) {
@@ -119,10 +119,11 @@ pub async fn sign_up(
     };
     let (errors, status) = match result {
         Ok(user) => {
-            let token = state.tokens.issue(user.id, &user.role)?;
+            let token = state.tokens.issue(&user)?;
             return Ok(signed_in(&req, &state, token, &next));
         }
         Err(AppError::Validation(errors)) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::WeakPassword(error)) => (vec![error], StatusCode::UNPROCESSABLE_ENTITY),
         Err(AppError::EmailTaken) => (
             vec![FieldError::new(
                 "email",
@@ -144,11 +145,20 @@ pub async fn sign_up(
 #[derive(Deserialize)]
 pub struct NoFields {}
 
+/// Revokes the session's token (a copy of the cookie stops working too) and clears it.
 #[post("/signout")]
-pub async fn sign_out(req: HttpRequest, Posted(_): Posted<NoFields>) -> HttpResponse {
+pub async fn sign_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    Posted(_): Posted<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(user) = &visitor.user {
+        identity::revoke_token(&state.db, &user.token).await?;
+    }
     let mut response = see_other("/");
     if let Err(err) = response.add_cookie(&cleared_session_cookie(&req)) {
         tracing::error!(error = %err, "cannot clear the session cookie");
     }
-    response
+    Ok(response)
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod assets;
+pub mod password;
 pub mod render;
 pub mod session;
 pub mod travel;
@@ -23,6 +24,8 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
         .service(account::sign_in_form)
         .service(account::sign_up_form)
         .service(account::sign_out)
+        .service(password::account_page)
+        .service(password::change_password)
         .service(trips::my_bookings)
         .service(trips::show_booking)
         .service(trips::pay)

@@ -1,6 +1,7 @@
-//! Identity: users, their password hashes and roles.
+//! Identity: users, their password hashes and roles, and revoked access tokens.
 
 mod email;
+pub mod revoked_token;
 mod role;
 pub mod user;
 

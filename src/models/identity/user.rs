@@ -10,6 +10,8 @@ pub struct Model {
     pub password_hash: String,
     pub role: String,
     pub created_at: DateTime,
+    /// Copied into each token issued; raising it revokes every earlier token of the user.
+    pub token_generation: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,9 +1,15 @@
-//! Identity: sign-up, sign-in, tokens and roles.
+//! Identity: sign-up, sign-in, tokens and their revocation, passwords and roles.
 
-mod passwords;
+mod credentials;
+pub mod passwords;
+mod revocation;
+mod roles;
 mod tokens;
 mod users;
 
-pub use passwords::{hash_password, verify_password};
-pub use tokens::{Claims, TokenKeys};
+pub use credentials::{change_password, replace_password};
+pub use passwords::{check_strength, hash_password, verify_password, Password, WeakPassword};
+pub use revocation::{delete_expired_revocations, find_caller, revoke_token};
+pub use roles::{set_role, LAST_ADMIN_LOCK};
+pub use tokens::{Claims, TokenKeys, VerifiedToken};
 pub use users::*;

@@ -1,36 +1,17 @@
-use anyhow::Context;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QuerySelect, QueryTrait,
 };
 
-use super::{hash_password, verify_password, TokenKeys};
+use super::credentials::replace_password;
+use super::passwords::{check_strength, hash_password, verify_password, Password};
+use super::TokenKeys;
 use crate::db::template::{PerBackend, Template};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::identity::{user, Email, Role};
 use crate::services::db_errors::is_unique_violation;
-
-pub const MIN_PASSWORD_LEN: usize = 8;
-/// Bounds the work one sign-in can cause.
-pub const MAX_PASSWORD_LEN: usize = 1024;
-
-/// A password of acceptable length, never printed.
-pub struct Password(String);
-
-impl Password {
-    pub fn parse(input: String) -> Result<Self, String> {
-        let chars = input.chars().count();
-        if chars < MIN_PASSWORD_LEN {
-            return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
-        }
-        if input.len() > MAX_PASSWORD_LEN {
-            return Err(format!("must be at most {MAX_PASSWORD_LEN} bytes"));
-        }
-        Ok(Self(input))
-    }
-}
 
 /// A person's display name: 1-200 characters after trimming.
 pub fn parse_person_name(input: &str) -> Result<String, String> {
@@ -56,6 +37,7 @@ pub struct SignedIn {
     pub user: user::Model,
 }
 
+/// A new customer; a weak password is 422 `weak_password` on the `password` field.
 #[tracing::instrument(skip_all, fields(email = %new.email))]
 pub async fn sign_up(db: &Database, new: UserForSignup) -> Result<user::Model, AppError> {
     insert_user(db, new, Role::Customer).await
@@ -66,13 +48,16 @@ async fn insert_user(
     new: UserForSignup,
     role: Role,
 ) -> Result<user::Model, AppError> {
-    let password_hash = hash_password(new.password.0).await?;
+    check_strength(new.password.expose(), new.email.as_str())
+        .map_err(|weak| weak.on_field("password"))?;
+    let password_hash = hash_password(new.password.into_inner()).await?;
     let row = user::ActiveModel {
         email: Set(new.email.as_str().to_string()),
         name: Set(new.name),
         password_hash: Set(password_hash),
         role: Set(role.as_str().to_string()),
         created_at: Set(crate::clock::now()),
+        token_generation: Set(0),
         ..Default::default()
     };
     db.durably(async {
@@ -102,7 +87,9 @@ pub async fn sign_in(
         return Err(AppError::Unauthorized);
     }
     let user = found.ok_or(AppError::Unauthorized)?;
-    let access_token = keys.issue(user.id, &user.role)?;
+    // The token carries the generation read with the hash just verified: if the password
+    // changes meanwhile, this token is revoked with every other one.
+    let access_token = keys.issue(&user)?;
     Ok(SignedIn {
         access_token,
         expires_in: keys.ttl_seconds(),
@@ -117,8 +104,7 @@ pub async fn find_by_email(db: &Database, email: &Email) -> Result<Option<user::
         .await?)
 }
 
-/// Every authenticated request reads its caller: the statement is a template (see
-/// `db::template`), built once instead of per request.
+/// A user by id, as a template (see `db::template`), built once instead of per call.
 pub async fn find_user(db: &Database, id: i32) -> Result<Option<user::Model>, AppError> {
     static BY_ID: PerBackend = PerBackend::new();
     const SENTINEL_ID: i32 = i32::MIN + 5;
@@ -136,41 +122,25 @@ fn user_by_id(id: i32) -> SelectStatement {
     user::Entity::find_by_id(id).limit(1).into_query()
 }
 
-#[tracing::instrument(skip(db))]
-pub async fn set_role(db: &Database, id: i32, role: Role) -> Result<user::Model, AppError> {
-    let user = user::Entity::find_by_id(id)
-        .one(&db.writer)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut row: user::ActiveModel = user.into();
-    row.role = Set(role.as_str().to_string());
-    db.durably(async { Ok(row.update(&db.writer).await?) })
-        .await
-}
-
 pub enum AdminCreated {
     Created(user::Model),
     Promoted(user::Model),
 }
 
-/// Creates an admin account, or promotes the existing account with that email (whose
-/// password is then left as it was).
+/// Creates an admin account. An email that already has an account is 409 `email_taken` and
+/// changes nothing: whoever registered the address first must not become admin by it.
 pub async fn create_admin(
     db: &Database,
     email: Email,
     password: Password,
-) -> Result<AdminCreated, AppError> {
-    if let Some(existing) = find_by_email(db, &email).await? {
-        let promoted = set_role(db, existing.id, Role::Admin).await?;
-        return Ok(AdminCreated::Promoted(promoted));
-    }
+) -> Result<user::Model, AppError> {
     let name = email
         .as_str()
         .split('@')
         .next()
         .unwrap_or("admin")
         .to_string();
-    let user = insert_user(
+    insert_user(
         db,
         UserForSignup {
             email,
@@ -180,8 +150,24 @@ pub async fn create_admin(
         Role::Admin,
     )
     .await
-    .context("cannot create the admin")?;
-    Ok(AdminCreated::Created(user))
+}
+
+/// `create-admin --promote-existing`: creates the admin, or makes the existing account with
+/// that email admin with `password` as its password, revoking every token issued to it
+/// before (the operator takes the account over from whoever registered the address).
+pub async fn create_or_promote_admin(
+    db: &Database,
+    email: Email,
+    password: Password,
+) -> Result<AdminCreated, AppError> {
+    let Some(existing) = find_by_email(db, &email).await? else {
+        return create_admin(db, email, password)
+            .await
+            .map(AdminCreated::Created);
+    };
+    check_strength(password.expose(), email.as_str()).map_err(|weak| weak.on_field("password"))?;
+    let promoted = replace_password(db, existing.id, password, Some(Role::Admin)).await?;
+    Ok(AdminCreated::Promoted(promoted))
 }
 
 #[cfg(test)]
@@ -189,7 +175,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_caller_s_template_builds_what_sea_orm_builds() {
+    fn the_user_template_builds_what_sea_orm_builds() {
         use sea_orm::DbBackend;
         for backend in [DbBackend::Sqlite, DbBackend::Postgres, DbBackend::MySql] {
             let template =
@@ -199,13 +185,6 @@ mod tests {
                 user::Entity::find_by_id(42).limit(1).build(backend)
             );
         }
-    }
-
-    #[test]
-    fn short_passwords_are_refused() {
-        assert!(Password::parse("1234567".into()).is_err());
-        assert!(Password::parse("12345678".into()).is_ok());
-        assert!(Password::parse("x".repeat(MAX_PASSWORD_LEN + 1)).is_err());
     }
 
     #[test]
