@@ -36,11 +36,11 @@ async fn flight_between(
     from: &str,
     to: &str,
     departs: chrono::DateTime<Utc>,
-) {
+) -> Value {
     let mut body = flight_body(catalog, number, departs, 300_000);
     body["departure_airport"] = json!(from);
     body["arrival_airport"] = json!(to);
-    app.create_flight(catalog, body).await;
+    app.create_flight(catalog, body).await
 }
 
 #[tokio::test]
@@ -77,12 +77,12 @@ async fn the_date_is_the_local_departure_date_even_when_utc_has_moved_on() {
 }
 
 #[tokio::test]
-async fn a_new_airport_time_zone_moves_the_local_dates_of_its_departures() {
+async fn an_airport_s_time_zone_is_fixed_while_flights_to_come_use_it() {
     let app = spawn_app().await;
     let catalog = app.catalog().await;
     let date = days_ahead(20).date_naive();
     let departs = local(chrono_tz::Asia::Kolkata, date, 0, 30);
-    flight_between(&app, &catalog, "AI31", "TAA", "TBB", departs).await;
+    let flight = flight_between(&app, &catalog, "AI31", "TAA", "TBB", departs).await;
     let (_, airports) = status_and_json(app.get("/api/v1/airports", None).await).await;
     let taa = airports["data"]
         .as_array()
@@ -91,21 +91,33 @@ async fn a_new_airport_time_zone_moves_the_local_dates_of_its_departures() {
         .find(|a| a["code"] == "TAA")
         .expect("TAA")["id"]
         .clone();
-    let change = json!({"timezone": "UTC"});
+    let path = format!("/api/v1/airports/{taa}");
+    // Every local time its travellers were shown would move (API.md §7).
+    assert_problem(
+        app.patch(&path, Some(&catalog.admin), &json!({"timezone": "UTC"}))
+            .await,
+        409,
+        "conflict",
+    )
+    .await;
     assert_eq!(
-        app.patch(
-            &format!("/api/v1/airports/{taa}"),
-            Some(&catalog.admin),
-            &change
-        )
-        .await
-        .status(),
-        200
-    );
-    let utc_date = departs.date_naive();
-    assert_eq!(
-        numbers(&search(&app, &format!("from=TAA&to=TBB&date={utc_date}")).await),
+        numbers(&search(&app, &format!("from=TAA&to=TBB&date={date}")).await),
         ["AI31"]
+    );
+    // Once no flight to come uses it, the zone may change.
+    let cancelled = app
+        .post(
+            &format!("/api/v1/flights/{}/cancel", flight["id"]),
+            Some(&catalog.admin),
+            &json!({"reason": "Route closed"}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 200);
+    assert_eq!(
+        app.patch(&path, Some(&catalog.admin), &json!({"timezone": "UTC"}))
+            .await
+            .status(),
+        200
     );
 }
 
