@@ -60,6 +60,10 @@ pub struct Faults {
     /// Stops (sleeps forever) right after the provider charged and before the result is
     /// committed, so a test can SIGKILL the process there. `SKYBOOK_FAULT_PAUSE_AFTER_CHARGE=true`.
     pub pause_after_charge: bool,
+    /// Stops (sleeps forever) right after a flight's cancellation committed and before its
+    /// refunds are made, so a test can SIGKILL the process there.
+    /// `SKYBOOK_FAULT_PAUSE_AFTER_FLIGHT_CANCEL=true`.
+    pub pause_after_flight_cancel: bool,
     /// Runs no email worker, as a process that died right after committing would. Settable
     /// only in code.
     pub email_worker_off: bool,
@@ -358,6 +362,8 @@ impl Settings {
                 email_worker_off: false,
                 pause_after_charge: std::env::var("SKYBOOK_FAULT_PAUSE_AFTER_CHARGE")
                     .is_ok_and(|v| v == "true"),
+                pause_after_flight_cancel: std::env::var("SKYBOOK_FAULT_PAUSE_AFTER_FLIGHT_CANCEL")
+                    .is_ok_and(|v| v == "true"),
                 unchecked: None,
             },
         })
@@ -418,7 +424,9 @@ mod tests {
         assert!(keys.contains(&"database_url".to_string()));
         assert!(keys.contains(&"max_pending_bookings".to_string()));
         assert!(keys.contains(&"sqlite_sync".to_string()));
-        assert_eq!(keys.len(), 24, "{keys:?}");
+        assert!(keys.contains(&"sales_close_minutes".to_string()));
+        assert!(keys.contains(&"max_held_seats_per_client".to_string()));
+        assert_eq!(keys.len(), 26, "{keys:?}");
     }
 
     #[test]

@@ -1,6 +1,9 @@
-//! The process is killed (SIGKILL) after the provider charged and before the result was
-//! committed. After a restart the sweeper finishes the attempt: the booking is confirmed and
-//! charged exactly once, and the client's retry with the same key replays the success.
+//! The process is killed (SIGKILL) in the middle of work that must finish exactly once:
+//! - after the provider charged and before the result was committed: after a restart the
+//!   sweeper finishes the attempt, the booking is confirmed and charged exactly once, and the
+//!   client's retry with the same key replays the success;
+//! - after a flight's cancellation committed and before its refunds: after a restart every
+//!   charge is refunded once and every traveller gets one email.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -14,7 +17,8 @@ use tokio::process::{Child, Command};
 
 const SECRET: &str = "crash-test-secret-0123456789abcdefghij";
 
-fn skybook(dir: &Path, fault: bool) -> Command {
+/// The server binary on `dir`'s data, with `fault` (a `SKYBOOK_FAULT_*` variable) set if any.
+fn skybook(dir: &Path, fault: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_skybook"));
     command
         .current_dir(dir)
@@ -28,17 +32,22 @@ fn skybook(dir: &Path, fault: bool) -> Command {
         .env("SKYBOOK_PAYMENT_LOCK_SECONDS", "1")
         .env("SKYBOOK_SWEEP_INTERVAL_SECONDS", "1")
         .env("SKYBOOK_LOG", "warn")
+        .env("SKYBOOK_MAX_PENDING_BOOKINGS", "100")
+        .env("SKYBOOK_MAX_HELD_SEATS_PER_CLIENT", "1000")
         .kill_on_drop(true)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    if fault {
-        command.env("SKYBOOK_FAULT_PAUSE_AFTER_CHARGE", "true");
+    if let Some(fault) = fault {
+        command.env(fault, "true");
     }
     command
 }
 
-async fn serve(dir: &Path, fault: bool) -> (Child, String) {
+const PAUSE_AFTER_CHARGE: Option<&str> = Some("SKYBOOK_FAULT_PAUSE_AFTER_CHARGE");
+const PAUSE_AFTER_FLIGHT_CANCEL: Option<&str> = Some("SKYBOOK_FAULT_PAUSE_AFTER_FLIGHT_CANCEL");
+
+async fn serve(dir: &Path, fault: Option<&str>) -> (Child, String) {
     let mut child = skybook(dir, fault)
         .arg("serve")
         .spawn()
@@ -92,7 +101,7 @@ async fn send(
 #[tokio::test]
 async fn a_payment_killed_between_charge_and_commit_is_finished_after_restart_and_charged_once() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut admin = skybook(dir.path(), false)
+    let mut admin = skybook(dir.path(), None)
         .args([
             "create-admin",
             "--email",
@@ -110,7 +119,7 @@ async fn a_payment_killed_between_charge_and_commit_is_finished_after_restart_an
         .expect("password");
     assert!(admin.wait().await.expect("exit").success());
 
-    let (mut first, base) = serve(dir.path(), true).await;
+    let (mut first, base) = serve(dir.path(), PAUSE_AFTER_CHARGE).await;
     let client = reqwest::Client::new();
     let post = reqwest::Method::POST;
     let (_, signed_in) = send(
@@ -226,7 +235,7 @@ async fn a_payment_killed_between_charge_and_commit_is_finished_after_restart_an
         "the client never got an answer"
     );
 
-    let (_second, base) = serve(dir.path(), false).await;
+    let (_second, base) = serve(dir.path(), None).await;
     let booking_url = format!("{base}/api/v1/bookings/{}", booking["id"]);
     let mut status = Value::Null;
     for _ in 0..150 {
@@ -263,4 +272,213 @@ async fn a_payment_killed_between_charge_and_commit_is_finished_after_restart_an
     let payment: Value = retry.json().await.expect("json");
     assert_eq!(payment["status"], "succeeded");
     assert_eq!(ledger(dir.path()).await, (1, 0));
+}
+
+/// Signs up (if new) and signs in; the access token.
+async fn token_for(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    send(
+        client,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/auth/signup"),
+        None,
+        json!({"email": email, "password": password, "name": "Tess Traveller"}),
+    )
+    .await;
+    let (_, signed_in) = send(
+        client,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/auth/signin"),
+        None,
+        json!({"email": email, "password": password}),
+    )
+    .await;
+    signed_in["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+/// The `.eml` files written for emails of `kind` (no SMTP server: emails go to files).
+fn emails_of_kind(dir: &Path, kind: &str) -> usize {
+    std::fs::read_dir(dir.join("data/outbox"))
+        .map(|files| {
+            files
+                .filter_map(Result::ok)
+                .filter(|f| {
+                    let name = f.file_name().to_string_lossy().to_string();
+                    name.ends_with(".eml") && name.contains(&format!("-{kind}-"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+async fn flight_status(dir: &Path, flight_id: i64) -> String {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(dir.join("data/skybook.db"))
+        .read_only(true)
+        .connect()
+        .await
+        .expect("open the database");
+    sqlx::query("SELECT status FROM flights WHERE id = ?")
+        .bind(flight_id)
+        .fetch_one(&mut conn)
+        .await
+        .expect("flight")
+        .get("status")
+}
+
+#[tokio::test]
+async fn a_flight_cancellation_killed_before_its_refunds_finishes_after_restart_exactly_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut admin = skybook(dir.path(), None)
+        .args([
+            "create-admin",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ])
+        .spawn()
+        .expect("create-admin");
+    admin
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"ops-password\n")
+        .await
+        .expect("password");
+    assert!(admin.wait().await.expect("exit").success());
+
+    let (mut first, base) = serve(dir.path(), PAUSE_AFTER_FLIGHT_CANCEL).await;
+    let client = reqwest::Client::new();
+    let post = reqwest::Method::POST;
+    let admin = token_for(&client, &base, "ops@example.com", "ops-password").await;
+    let (_, city) = send(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/cities"),
+        Some(&admin),
+        json!({"name": "Crashville", "country_code": "IN"}),
+    )
+    .await;
+    for code in ["CRA", "CRB"] {
+        let (status, _) = send(
+            &client,
+            post.clone(),
+            format!("{base}/api/v1/airports"),
+            Some(&admin),
+            json!({"code": code, "name": code, "city_id": city["id"], "timezone": "Asia/Kolkata"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (_, airplane) = send(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/airplanes"),
+        Some(&admin),
+        json!({"model": "Crash 12", "rows": 12, "seat_letters": "ABC DEF"}),
+    )
+    .await;
+    let departs = chrono::Utc::now() + chrono::Duration::days(3);
+    let (status, flight) = send(&client, post.clone(), format!("{base}/api/v1/flights"), Some(&admin), json!({
+        "flight_number": "CR2", "airplane_id": airplane["id"], "departure_airport": "CRA", "arrival_airport": "CRB",
+        "departure_time": departs.to_rfc3339(), "arrival_time": (departs + chrono::Duration::hours(1)).to_rfc3339(),
+        "price_economy": 500_000, "price_business": 900_000, "currency": "INR"})).await;
+    assert_eq!(status, 201, "{flight}");
+    let flight_id = flight["id"].as_i64().expect("id");
+    let token = token_for(&client, &base, "tess@example.com", "traveller-pw").await;
+    // 40 confirmed, 20 pending, 10 cancelled by their traveller.
+    for i in 0..70 {
+        let seat = format!("{}{}", i / 6 + 1, ["A", "B", "C", "D", "E", "F"][i % 6]);
+        let (status, booking) = send(&client, post.clone(), format!("{base}/api/v1/bookings"), Some(&token),
+            json!({"flight_id": flight_id, "seats": [seat], "passengers": [{"name": "Tess Traveller"}]})).await;
+        assert_eq!(status, 201, "{booking}");
+        let id = booking["id"].as_i64().expect("id");
+        if i < 40 {
+            let paid = client
+                .post(format!("{base}/api/v1/bookings/{id}/payments"))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", format!("pay-{i}"))
+                .json(&json!({"amount": booking["total"], "currency": "INR", "payment_method": "pm_card_ok"}))
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(paid.status(), 201);
+        } else if i >= 60 {
+            let (status, _) = send(
+                &client,
+                post.clone(),
+                format!("{base}/api/v1/bookings/{id}/cancel"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+            assert_eq!(status, 200);
+        }
+    }
+    assert_eq!(ledger(dir.path()).await, (40, 0));
+
+    // The cancellation commits, then the process stops before any refund: kill it there.
+    let hanging = {
+        let (client, url, admin) = (
+            client.clone(),
+            format!("{base}/api/v1/flights/{flight_id}/cancel"),
+            admin.clone(),
+        );
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(admin)
+                .json(&json!({"reason": "Volcanic ash"}))
+                .send()
+                .await
+        })
+    };
+    for _ in 0..400 {
+        if flight_status(dir.path(), flight_id).await == "cancelled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(flight_status(dir.path(), flight_id).await, "cancelled");
+    // Let the (paused) request settle where the fault holds it, then kill.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.kill().await.expect("SIGKILL");
+    assert!(
+        hanging.await.expect("task").is_err(),
+        "the admin never got an answer"
+    );
+    assert_eq!(
+        ledger(dir.path()).await,
+        (40, 0),
+        "killed before any refund"
+    );
+
+    let (_second, _base) = serve(dir.path(), None).await;
+    for _ in 0..600 {
+        if ledger(dir.path()).await == (40, 40)
+            && emails_of_kind(dir.path(), "flight_cancelled") >= 60
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A few more sweeps: nothing is done twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        ledger(dir.path()).await,
+        (40, 40),
+        "each charge refunded exactly once"
+    );
+    assert_eq!(
+        emails_of_kind(dir.path(), "flight_cancelled"),
+        60,
+        "one email per live booking"
+    );
+    assert_eq!(
+        emails_of_kind(dir.path(), "cancelled"),
+        10,
+        "the travellers' own cancellations"
+    );
 }

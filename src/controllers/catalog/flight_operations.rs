@@ -60,7 +60,7 @@ pub async fn cancel(
     cancel_flight(
         &state.db,
         state.payments.as_ref(),
-        state.settings.email_max_attempts,
+        state.cancel_policy(),
         *id,
         &reason,
     )

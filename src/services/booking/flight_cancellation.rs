@@ -21,6 +21,15 @@ use crate::models::catalog::flight::{self, CANCELLED, SCHEDULED};
 use crate::models::catalog::flight_seat::{self, STATUS_AVAILABLE, STATUS_BOOKED, STATUS_HELD};
 use crate::services::notify::outbox;
 
+/// The rules a flight's cancellation follows, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct CancelPolicy {
+    pub email_max_attempts: u32,
+    /// Fault injection for the crash test: stop once the cancellation is committed, before
+    /// any refund.
+    pub pause_before_refunds: bool,
+}
+
 /// What cancelling the flight did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cancellation {
@@ -37,7 +46,7 @@ pub struct Cancellation {
 pub async fn cancel_flight(
     db: &Database,
     provider: &dyn PaymentProvider,
-    email_max_attempts: u32,
+    policy: CancelPolicy,
     flight_id: i32,
     reason: &str,
 ) -> Result<Cancellation, AppError> {
@@ -63,7 +72,7 @@ pub async fn cancel_flight(
                 live_bookings(flight_id, now),
                 outbox::FLIGHT_CANCELLED,
                 None,
-                email_max_attempts,
+                policy.email_max_attempts,
                 now,
             )?,
             Expect::Any,
@@ -116,7 +125,10 @@ pub async fn cancel_flight(
         );
     let written = match db.execute(plan).await {
         Ok(written) => written,
-        Err(PlanError::Refused("cancelled")) => return Err(refusal(db, flight_id, now).await?),
+        // The lock finds no flight (where rows have locks), or the status change no live one.
+        Err(PlanError::Refused("flight" | "cancelled")) => {
+            return Err(refusal(db, flight_id, now).await?)
+        }
         Err(other) => return Err(other.into()),
     };
     let mut done = Cancellation {
@@ -124,6 +136,12 @@ pub async fn cancel_flight(
         refunds_due: u64::try_from(written.count("refunds")).unwrap_or(0),
         refunded: 0,
     };
+    if policy.pause_before_refunds {
+        tracing::warn!(flight_id, "fault injection: pausing before the refunds");
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
     // The requests are durable: a refund that fails here is the sweeper's to retry.
     for booking_id in refundable_bookings(db, flight_id).await? {
         match refund_requested(db, provider, booking_id).await {
