@@ -56,6 +56,9 @@ pub enum AppError {
     /// Booking and paying closed before departure (`sales_close_minutes`).
     #[error("sales closed")]
     SalesClosed,
+    /// Online check-in is not open now (`checkin_opens_hours`, `checkin_closes_minutes`).
+    #[error("check-in closed")]
+    CheckinClosed,
     #[error("booking not payable")]
     BookingNotPayable,
     #[error("booking already paid")]
@@ -129,6 +132,7 @@ impl AppError {
             AppError::SeatUnavailable(_) => "seat_unavailable",
             AppError::FlightDeparted => "flight_departed",
             AppError::SalesClosed => "sales_closed",
+            AppError::CheckinClosed => "checkin_closed",
             AppError::BookingNotPayable => "booking_not_payable",
             AppError::BookingAlreadyPaid => "booking_already_paid",
             AppError::AmountMismatch => "amount_mismatch",
@@ -158,6 +162,7 @@ impl AppError {
             AppError::SeatUnavailable(_) => "Seats unavailable",
             AppError::FlightDeparted => "The flight has departed",
             AppError::SalesClosed => "Sales for this flight have closed",
+            AppError::CheckinClosed => "Check-in is not open",
             AppError::BookingNotPayable => "The booking cannot be paid",
             AppError::BookingAlreadyPaid => "The booking is already paid",
             AppError::AmountMismatch => "The amount does not match the booking",
@@ -202,6 +207,9 @@ impl AppError {
             AppError::SalesClosed => {
                 "booking and paying close shortly before departure; this flight's have closed"
                     .into()
+            }
+            AppError::CheckinClosed => {
+                "online check-in is open only in its window before departure".into()
             }
             AppError::BookingNotPayable => {
                 "the booking is no longer pending, or its hold has run out".into()
@@ -294,6 +302,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::SeatUnavailable(_)
+            | AppError::CheckinClosed
             | AppError::BookingNotPayable
             | AppError::BookingAlreadyPaid
             | AppError::IdempotencyRequestInProgress => StatusCode::CONFLICT,

@@ -5,6 +5,7 @@ use crate::db::Database;
 use crate::jobs::delivery::Delivery;
 use crate::jobs::queue::EmailQueue;
 use crate::services::booking::bookings::BookingPolicy;
+use crate::services::booking::checkin::CheckinWindow;
 use crate::services::booking::payments::PaymentPolicy;
 use crate::services::booking::provider::PaymentProvider;
 use crate::services::identity::TokenKeys;
@@ -34,6 +35,13 @@ impl AppState {
             max_held_seats_per_client: self.settings.max_held_seats_per_client,
             seat_guard: !self.settings.faults.disable_seat_guard,
             email_max_attempts: self.settings.email_max_attempts,
+        }
+    }
+
+    pub fn checkin_window(&self) -> CheckinWindow {
+        CheckinWindow {
+            opens_hours: self.settings.checkin_opens_hours,
+            closes_minutes: self.settings.checkin_closes_minutes,
         }
     }
 

@@ -9,6 +9,7 @@ mod m20261125_000004_notify;
 mod m20261125_000005_hold_lapse;
 mod m20261201_000006_idempotency_payment;
 mod m20261207_000010_booking_client;
+mod m20261207_000030_checkin;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_hold_lapse::Migration),
             Box::new(m20261201_000006_idempotency_payment::Migration),
             Box::new(m20261207_000010_booking_client::Migration),
+            Box::new(m20261207_000030_checkin::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ mod authorization;
 mod bad_input;
 mod booking;
 mod catalog;
+mod checkin;
 mod concurrency;
 mod durability;
 mod email;
