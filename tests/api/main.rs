@@ -3,6 +3,7 @@
 mod authorization;
 mod bad_input;
 mod booking;
+mod calendar_email;
 mod catalog;
 mod checkin;
 mod concurrency;
