@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod assets;
+pub mod passes;
 pub mod render;
 pub mod session;
 pub mod travel;
@@ -27,6 +28,8 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
         .service(trips::show_booking)
         .service(trips::pay)
         .service(trips::cancel)
+        .service(passes::check_in)
+        .service(passes::show_passes)
         .service(assets::asset)
         // Signing in and up through the website shares the API's budget per client.
         .service(
