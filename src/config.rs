@@ -103,6 +103,10 @@ pub struct Settings {
     pub sales_close_minutes: u32,
     /// Seats that pending bookings made from one client address may hold on one flight.
     pub max_held_seats_per_client: u32,
+    /// Online check-in opens this long before departure...
+    pub checkin_opens_hours: u32,
+    /// ...and closes this long before it.
+    pub checkin_closes_minutes: u32,
     pub log: String,
     pub faults: Faults,
 }
@@ -136,6 +140,8 @@ struct RawSettings {
     max_pending_bookings: u32,
     sales_close_minutes: u32,
     max_held_seats_per_client: u32,
+    checkin_opens_hours: u32,
+    checkin_closes_minutes: u32,
     log: String,
 }
 
@@ -319,6 +325,20 @@ impl Settings {
                 "must be from 0 (one per core) to 256",
             ));
         }
+        // The window must open before it closes (and at most a year ahead: hours as minutes
+        // stay far inside u32).
+        if raw.checkin_opens_hours == 0 || raw.checkin_opens_hours > 8_784 {
+            return Err(SettingsError::new(
+                "checkin_opens_hours",
+                "must be from 1 to 8784",
+            ));
+        }
+        if raw.checkin_closes_minutes >= raw.checkin_opens_hours * 60 {
+            return Err(SettingsError::new(
+                "checkin_closes_minutes",
+                "must be less than checkin_opens_hours in minutes (the window would be empty)",
+            ));
+        }
         if tracing_subscriber::EnvFilter::try_new(&raw.log).is_err() {
             return Err(SettingsError::new(
                 "log",
@@ -356,6 +376,8 @@ impl Settings {
             max_pending_bookings: raw.max_pending_bookings,
             sales_close_minutes: raw.sales_close_minutes,
             max_held_seats_per_client: raw.max_held_seats_per_client,
+            checkin_opens_hours: raw.checkin_opens_hours,
+            checkin_closes_minutes: raw.checkin_closes_minutes,
             log: raw.log,
             faults: Faults {
                 disable_seat_guard: false,
@@ -416,6 +438,8 @@ mod tests {
         assert_eq!(settings.database_kind, DatabaseKind::Sqlite);
         assert!(settings.database_url.expose().contains("data/skybook.db"));
         assert_eq!(settings.sqlite_sync, SqliteSync::Grouped);
+        assert_eq!(settings.checkin_opens_hours, 24);
+        assert_eq!(settings.checkin_closes_minutes, 60);
     }
 
     #[test]
@@ -426,7 +450,7 @@ mod tests {
         assert!(keys.contains(&"sqlite_sync".to_string()));
         assert!(keys.contains(&"sales_close_minutes".to_string()));
         assert!(keys.contains(&"max_held_seats_per_client".to_string()));
-        assert_eq!(keys.len(), 26, "{keys:?}");
+        assert_eq!(keys.len(), 28, "{keys:?}");
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub enum AppError {
     /// The airline cancelled the flight.
     #[error("flight cancelled")]
     FlightCancelled,
+    /// Online check-in is not open now (`checkin_opens_hours`, `checkin_closes_minutes`).
+    #[error("check-in closed")]
+    CheckinClosed,
     #[error("booking not payable")]
     BookingNotPayable,
     #[error("booking already paid")]
@@ -138,6 +141,7 @@ impl AppError {
             AppError::FlightDeparted => "flight_departed",
             AppError::SalesClosed => "sales_closed",
             AppError::FlightCancelled => "flight_cancelled",
+            AppError::CheckinClosed => "checkin_closed",
             AppError::BookingNotPayable => "booking_not_payable",
             AppError::BookingAlreadyPaid => "booking_already_paid",
             AppError::AmountMismatch => "amount_mismatch",
@@ -170,6 +174,7 @@ impl AppError {
             AppError::FlightDeparted => "The flight has departed",
             AppError::SalesClosed => "Sales for this flight have closed",
             AppError::FlightCancelled => "The flight is cancelled",
+            AppError::CheckinClosed => "Check-in is not open",
             AppError::BookingNotPayable => "The booking cannot be paid",
             AppError::BookingAlreadyPaid => "The booking is already paid",
             AppError::AmountMismatch => "The amount does not match the booking",
@@ -219,6 +224,9 @@ impl AppError {
             AppError::SalesClosed => {
                 "booking and paying close shortly before departure; this flight's have closed"
                     .into()
+            }
+            AppError::CheckinClosed => {
+                "online check-in is open only in its window before departure".into()
             }
             AppError::BookingNotPayable => {
                 "the booking is no longer pending, or its hold has run out".into()
@@ -324,6 +332,7 @@ impl ResponseError for AppError {
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::SeatUnavailable(_)
             | AppError::FlightCancelled
+            | AppError::CheckinClosed
             | AppError::BookingNotPayable
             | AppError::BookingAlreadyPaid
             | AppError::IdempotencyRequestInProgress => StatusCode::CONFLICT,

@@ -5,6 +5,7 @@ use crate::db::Database;
 use crate::jobs::delivery::Delivery;
 use crate::jobs::queue::EmailQueue;
 use crate::services::booking::bookings::BookingPolicy;
+use crate::services::booking::checkin::CheckinWindow;
 use crate::services::booking::flight_cancellation::CancelPolicy;
 use crate::services::booking::payments::PaymentPolicy;
 use crate::services::booking::provider::PaymentProvider;
@@ -42,6 +43,13 @@ impl AppState {
         CancelPolicy {
             email_max_attempts: self.settings.email_max_attempts,
             pause_before_refunds: self.settings.faults.pause_after_flight_cancel,
+        }
+    }
+
+    pub fn checkin_window(&self) -> CheckinWindow {
+        CheckinWindow {
+            opens_hours: self.settings.checkin_opens_hours,
+            closes_minutes: self.settings.checkin_closes_minutes,
         }
     }
 

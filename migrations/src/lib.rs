@@ -11,6 +11,7 @@ mod m20261201_000006_idempotency_payment;
 mod m20261207_000007_token_revocation;
 mod m20261207_000010_booking_client;
 mod m20261207_000020_flight_operations;
+mod m20261207_000030_checkin;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_token_revocation::Migration),
             Box::new(m20261207_000010_booking_client::Migration),
             Box::new(m20261207_000020_flight_operations::Migration),
+            Box::new(m20261207_000030_checkin::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-//! Booking endpoints: holding seats, reading and cancelling bookings, paying.
+//! Booking endpoints: holding seats, reading and cancelling bookings, paying, checking in.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -12,10 +12,11 @@ use crate::services::booking::bookings::{
 };
 use crate::services::booking::idempotency::IdempotencyKey;
 use crate::services::booking::payments::{self, PaymentForCreate, PaymentRequest};
+use crate::services::booking::{boarding_passes as passes, checkin};
 use crate::services::identity::parse_person_name;
 use crate::services::pagination::PageRequest;
 use crate::state::AppState;
-use crate::views::booking::{BookingView, PaymentListView, PaymentView};
+use crate::views::booking::{BoardingPassListView, BookingView, PaymentListView, PaymentView};
 use crate::views::{PageView, ProblemView};
 
 impl From<&AuthUser> for Caller {
@@ -185,6 +186,43 @@ pub async fn cancel_booking(
     )
     .await?;
     Ok(HttpResponse::Ok().json(BookingView::from(booking)))
+}
+
+#[utoipa::path(tag = "booking", params(("id" = i32, Path)),
+    responses(
+        (status = 200, description = "the booking, every seat `checked_in: true` (again: unchanged)", body = BookingView),
+        (status = 401, body = ProblemView),
+        (status = 404, description = "no such booking of the caller's", body = ProblemView),
+        (status = 409, description = "conflict (the booking is not confirmed) or checkin_closed (open from `SKYBOOK_CHECKIN_OPENS_HOURS` until `SKYBOOK_CHECKIN_CLOSES_MINUTES` before departure)", body = ProblemView),
+    ),
+    security(("bearer" = [])))]
+#[post("/bookings/{id}/checkin")]
+pub async fn check_in(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let booking =
+        checkin::check_in(&state.db, state.checkin_window(), Caller::from(&user), *id).await?;
+    Ok(HttpResponse::Ok().json(BookingView::from(booking)))
+}
+
+#[utoipa::path(tag = "booking", params(("id" = i32, Path)),
+    responses(
+        (status = 200, body = BoardingPassListView),
+        (status = 401, body = ProblemView),
+        (status = 404, body = ProblemView),
+        (status = 409, description = "conflict: the booking is not checked in", body = ProblemView),
+    ),
+    security(("bearer" = [])))]
+#[get("/bookings/{id}/boarding-passes")]
+pub async fn boarding_passes(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let passes = passes::boarding_passes(&state.db, Caller::from(&user), *id).await?;
+    Ok(HttpResponse::Ok().json(BoardingPassListView::from(passes)))
 }
 
 #[utoipa::path(tag = "booking", params(

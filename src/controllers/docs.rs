@@ -92,6 +92,8 @@ impl Modify for MethodNotAllowed {
     booking::cancel_booking,
     booking::pay_booking,
     booking::list_payments,
+    booking::check_in,
+    booking::boarding_passes,
     admin::list_notifications,
     admin::retry_notification,
 ))]
@@ -107,7 +109,7 @@ struct V1;
     tags(
         (name = "identity", description = "Accounts, tokens and roles"),
         (name = "catalog", description = "Cities, airports, airplanes, flights and search"),
-        (name = "booking", description = "Seat holds, bookings and payments"),
+        (name = "booking", description = "Seat holds, bookings, payments, check-in and boarding passes"),
         (name = "admin", description = "Operations: the email outbox"),
     )
 )]

@@ -66,6 +66,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
             .service(booking::cancel_booking)
             .service(booking::pay_booking)
             .service(booking::list_payments)
+            .service(booking::check_in)
+            .service(booking::boarding_passes)
             .service(admin::list_notifications)
             .service(admin::retry_notification)
             // Last: what no route above took is 405 or 404 (see `web::methods`).

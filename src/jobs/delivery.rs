@@ -6,7 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement};
 use sea_orm::{
@@ -24,6 +25,7 @@ use crate::models::identity::user;
 use crate::models::notify::email;
 use crate::services::notify::mailer::Mailer;
 use crate::services::notify::outbox;
+use crate::views::calendar::{self, FlightEvent};
 use crate::views::notify::{render, BookingEmail, EmailPlace, EmailSeat, PreviousTimes};
 
 /// Emails moved to the job queue per statement.
@@ -151,19 +153,25 @@ impl Delivery {
     /// The booking this email tells of is durable: the plan that wrote the email returned
     /// only once it was.
     async fn send_one(&self, due: &email::Model) -> anyhow::Result<Handed> {
-        let view = self.view(due).await?;
+        let (view, event) = self.view(due).await?;
         let rendered = render(&self.tera, &view)?;
         let to: Mailbox = due.recipient.parse().context("bad recipient address")?;
+        let body = MultiPart::alternative_plain_html(rendered.text, rendered.html);
+        // The confirmation carries the flight for the traveller's calendar.
+        let body = if due.kind == outbox::CONFIRMED {
+            MultiPart::mixed()
+                .multipart(body)
+                .singlepart(calendar_attachment(&event)?)
+        } else {
+            body
+        };
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(rendered.subject)
             // Stable per outbox email, so a receiving side can spot a duplicate delivery.
             .message_id(Some(format!("<email-{}-{}@skybook>", due.id, due.kind)))
-            .multipart(MultiPart::alternative_plain_html(
-                rendered.text,
-                rendered.html,
-            ))
+            .multipart(body)
             .context("cannot build the message")?;
         if !leaves_time_to_send(due, clock::now()) {
             return Ok(Handed::Back);
@@ -178,8 +186,8 @@ impl Delivery {
     }
 
     /// What the email tells, in two reads: the booking with its flight, owner and airports
-    /// (one joined row), then its seats.
-    async fn view(&self, due: &email::Model) -> anyhow::Result<BookingEmail> {
+    /// (one joined row), then its seats; and the flight as a calendar entry.
+    async fn view(&self, due: &email::Model) -> anyhow::Result<(BookingEmail, FlightEvent)> {
         let conn = &self.db.reader;
         let backend = conn.get_database_backend();
         let told = EmailFacts::find_by_statement(backend.build(&facts_of(due.booking_id)))
@@ -197,7 +205,21 @@ impl Delivery {
         };
         let currency = Currency::parse(&told.currency).map_err(|e| anyhow::anyhow!(e))?;
         let total = Money::new(told.total, currency).map_err(|e| anyhow::anyhow!(e))?;
-        Ok(BookingEmail {
+        let booking_url = format!("{}/bookings/{}", self.public_url, due.booking_id);
+        let event = FlightEvent {
+            booking_id: due.booking_id,
+            reference: told.reference.clone(),
+            flight_number: told.flight_number.clone(),
+            from_code: told.from_code.clone(),
+            from_name: told.from_name.clone(),
+            to_code: told.to_code.clone(),
+            to_name: told.to_name.clone(),
+            departure: clock::to_utc(told.departure_time),
+            arrival: clock::to_utc(told.arrival_time),
+            stamp: clock::to_utc(due.created_at),
+            booking_url: booking_url.clone(),
+        };
+        let email = BookingEmail {
             kind: due.kind.clone(),
             name: told.owner_name,
             reference: told.reference,
@@ -223,10 +245,11 @@ impl Delivery {
                 })
                 .collect(),
             total: total.to_string(),
-            booking_url: format!("{}/bookings/{}", self.public_url, due.booking_id),
+            booking_url,
             reason: told.cancel_reason,
             previous: previous_times(due, &told.from_zone, &told.to_zone)?,
-        })
+        };
+        Ok((email, event))
     }
 }
 
@@ -251,6 +274,15 @@ fn previous_times(
         departure: local(was.old_departure, from_zone)?,
         arrival: local(was.old_arrival, to_zone)?,
     }))
+}
+
+/// The flight as an `.ics` attachment, base64 so that no relay rewraps its folded lines.
+fn calendar_attachment(event: &FlightEvent) -> anyhow::Result<SinglePart> {
+    let body = Body::new_with_encoding(event.to_ics(), ContentTransferEncoding::Base64)
+        .map_err(|_| anyhow::anyhow!("the calendar attachment cannot be encoded"))?;
+    let content_type =
+        ContentType::parse(calendar::CONTENT_TYPE).context("the calendar's content type")?;
+    Ok(Attachment::new(event.file_name()).body(body, content_type))
 }
 
 /// The booking an email tells of, with its flight, owner and airports.

@@ -6,6 +6,7 @@ use crate::clock;
 use crate::error::AppError;
 use crate::models::booking::booking as stored;
 use crate::models::booking::payment;
+use crate::services::booking::boarding_passes::BoardingPasses;
 use crate::services::booking::bookings::BookingDetails;
 use crate::services::booking::idempotency::SavedResponse;
 use crate::services::booking::payments::PaymentReplies;
@@ -18,6 +19,9 @@ pub struct BookingSeatView {
     pub class: String,
     pub price: i64,
     pub passenger: String,
+    /// On a confirmed booking only: whether this seat's passenger checked in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_in: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -45,9 +49,11 @@ pub struct BookingView {
 impl From<BookingDetails> for BookingView {
     fn from(details: BookingDetails) -> Self {
         let booking = details.booking;
+        let status = booking.effective_status(clock::now()).to_string();
+        let confirmed = status == crate::models::booking::booking::CONFIRMED;
         Self {
             id: booking.id,
-            status: booking.effective_status(clock::now()).to_string(),
+            status,
             reference: booking.reference,
             flight_id: booking.flight_id,
             seats: details
@@ -58,6 +64,7 @@ impl From<BookingDetails> for BookingView {
                     class: s.class,
                     price: s.price,
                     passenger: s.passenger_name,
+                    checked_in: confirmed.then_some(s.checked_in_at.is_some()),
                 })
                 .collect(),
             total: booking.total,
@@ -71,6 +78,43 @@ impl From<BookingDetails> for BookingView {
                     .clone()
                     .unwrap_or_else(|| stored::BY_TRAVELLER.into())
             }),
+        }
+    }
+}
+
+/// One passenger's boarding pass.
+#[derive(Serialize, ToSchema)]
+pub struct BoardingPassView {
+    #[schema(example = "12C")]
+    pub seat: String,
+    #[schema(example = "Asha Rao")]
+    pub passenger: String,
+    /// The barcode's text: IATA BCBP (Resolution 792), one leg, mandatory items, 60 characters.
+    #[schema(example = "M1RAO/ASHA            EK7QX4M DELBOMAI 0101 342Y012C0001 100")]
+    pub bcbp: String,
+    /// The order of check-in on the flight, from 1.
+    #[schema(example = 1)]
+    pub sequence: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BoardingPassListView {
+    pub data: Vec<BoardingPassView>,
+}
+
+impl From<BoardingPasses> for BoardingPassListView {
+    fn from(passes: BoardingPasses) -> Self {
+        Self {
+            data: passes
+                .passes
+                .into_iter()
+                .map(|pass| BoardingPassView {
+                    seat: pass.seat.to_string(),
+                    passenger: pass.passenger,
+                    bcbp: pass.bcbp,
+                    sequence: pass.sequence,
+                })
+                .collect(),
         }
     }
 }

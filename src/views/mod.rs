@@ -2,6 +2,7 @@
 //! bounded context. Views convert from models and service results; they run no queries.
 
 pub mod booking;
+pub mod calendar;
 pub mod catalog;
 pub mod identity;
 pub mod notify;

@@ -8,6 +8,7 @@ mod harness;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod boarding_pass;
 mod website;
 
 use harness::Browser;

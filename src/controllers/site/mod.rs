@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod password;
+pub mod passes;
 pub mod render;
 pub mod session;
 pub mod travel;
@@ -30,6 +31,8 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
         .service(trips::show_booking)
         .service(trips::pay)
         .service(trips::cancel)
+        .service(passes::check_in)
+        .service(passes::show_passes)
         .service(assets::asset)
         // Signing in and up through the website shares the API's budget per client.
         .service(

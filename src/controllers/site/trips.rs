@@ -1,4 +1,5 @@
-//! A traveller's bookings: the list, one booking with its countdown, paying and cancelling.
+//! A traveller's bookings: the list, one booking with its countdown, paying and cancelling
+//! (checking in and the boarding passes: `passes`).
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -71,7 +72,7 @@ pub async fn my_bookings(
     page(&state, &visitor, "bookings", StatusCode::OK, &view)
 }
 
-async fn booking_page(
+pub(super) async fn booking_page(
     state: &AppState,
     visitor: &Visitor,
     details: BookingDetails,
@@ -82,13 +83,17 @@ async fn booking_page(
     let airports = Airports::new(airports::directory(&state.db).await?);
     let now = clock::now();
     let viewer = visitor.signed_in()?.id;
-    let view = BookingPage::new(
+    let mut view = BookingPage::new(
         details,
         FlightSummary::new(&flight, &airports, now),
         notice,
         viewer,
         now,
     );
+    view.can_check_in = view.is_owner
+        && view.status == crate::models::booking::booking::CONFIRMED
+        && !view.checked_in
+        && state.checkin_window().is_open(flight.departure_time, now);
     page(state, visitor, "booking", status, &view)
 }
 

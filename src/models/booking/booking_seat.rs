@@ -11,6 +11,13 @@ pub struct Model {
     pub class: String,
     pub price: i64,
     pub passenger_name: String,
+    /// When the passenger checked in; NULL before.
+    pub checked_in_at: Option<DateTime>,
+    /// The booking's flight, written with the sequence number (the unique index on both
+    /// keeps the numbers unique per flight).
+    pub checkin_flight_id: Option<i32>,
+    /// The order of check-in on the flight, from 1.
+    pub checkin_sequence: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -62,7 +62,7 @@ impl fmt::Display for Money {
         let major = (self.minor / scale).to_string();
         let mut grouped = String::new();
         for (i, c) in major.chars().enumerate() {
-            if i > 0 && (major.len() - i) % 3 == 0 {
+            if i > 0 && (major.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);

@@ -2,8 +2,11 @@
 //! idempotency keys, and the sweeper that expires holds and reconciles payments. Each
 //! transaction is one write plan (see `db::plan`), written once here.
 
+pub mod bcbp;
+pub mod boarding_passes;
 pub mod bookings;
 mod cancel;
+pub mod checkin;
 mod confirm;
 pub mod flight_cancellation;
 mod hold;

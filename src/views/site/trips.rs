@@ -80,6 +80,10 @@ pub struct BookingPage {
     /// Only the traveller pays; an admin looking at someone's booking does not.
     pub is_owner: bool,
     pub cancellable: bool,
+    /// The owner may check in now (set by the page's controller, which knows the window).
+    pub can_check_in: bool,
+    /// Confirmed and every seat checked in: the boarding passes are ready.
+    pub checked_in: bool,
     pub payment_methods: &'static [PaymentMethod],
     /// One key per rendered form: a double-click or a resubmitted form pays once.
     pub idempotency_key: String,
@@ -98,12 +102,17 @@ impl BookingPage {
         let status = booking.effective_status(now).to_string();
         let pending = status == PENDING;
         let seconds_left = (booking.expires_at - now).num_seconds().max(0);
+        let checked_in = status == booking::CONFIRMED
+            && !details.seats.is_empty()
+            && details.seats.iter().all(|s| s.checked_in_at.is_some());
         Self {
             id: booking.id,
             reference: booking.reference.clone(),
             payable: pending,
             is_owner: booking.user_id == viewer_id,
             cancellable: (pending || status == booking::CONFIRMED) && !flight.departed,
+            can_check_in: false,
+            checked_in,
             flight,
             seats: details
                 .seats
