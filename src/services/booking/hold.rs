@@ -77,7 +77,7 @@ pub async fn create(
         // A seat's class belongs to the airplane's layout, so the read gives the prices.
         let classes: SeatClasses = found.into_iter().map(|s| (s.seat, s.class)).collect();
         return match hold.write(seats, &classes, db).await? {
-            Held::Booked(details) => Ok(details),
+            Held::Booked(details) => Ok(*details),
             Held::SeatsLost => Err(AppError::SeatUnavailable(
                 unavailable(db, flight.id, seats).await?,
             )),
@@ -92,7 +92,7 @@ pub async fn create(
             break;
         };
         if let Held::Booked(details) = hold.write(&seats, &classes, db).await? {
-            return Ok(details);
+            return Ok(*details);
         }
     }
     Err(AppError::SeatUnavailable(Vec::new()))
@@ -114,7 +114,7 @@ struct Hold<'a> {
 }
 
 enum Held {
-    Booked(BookingDetails),
+    Booked(Box<BookingDetails>),
     /// A seat went to another booking since it was read.
     SeatsLost,
 }
@@ -132,10 +132,10 @@ impl Hold<'_> {
             let plan = self.plan(&reference, seats, classes)?;
             let refused = match db.execute(plan).await {
                 Ok(written) => {
-                    return Ok(Held::Booked(BookingDetails {
+                    return Ok(Held::Booked(Box::new(BookingDetails {
                         booking: written.one("booking")?,
                         seats: written.all("seats")?,
-                    }))
+                    })))
                 }
                 Err(refused) => refused,
             };
