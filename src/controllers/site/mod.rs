@@ -4,8 +4,8 @@
 pub mod account;
 pub mod admin;
 pub mod assets;
-pub mod password;
 pub mod passes;
+pub mod password;
 pub mod render;
 pub mod session;
 pub mod travel;
