@@ -99,6 +99,8 @@ pub struct Settings {
     pub sales_close_minutes: u32,
     /// Seats that pending bookings made from one client address may hold on one flight.
     pub max_held_seats_per_client: u32,
+    /// On SIGTERM: how long in-flight requests and jobs may take to finish.
+    pub shutdown_grace_seconds: u64,
     pub log: String,
     pub faults: Faults,
 }
@@ -132,6 +134,7 @@ struct RawSettings {
     max_pending_bookings: u32,
     sales_close_minutes: u32,
     max_held_seats_per_client: u32,
+    shutdown_grace_seconds: u64,
     log: String,
 }
 
@@ -269,6 +272,8 @@ impl Settings {
             ),
             ("email_retry_seconds", raw.email_retry_seconds),
             ("email_max_attempts", u64::from(raw.email_max_attempts)),
+            // No grace would cut every request in flight: that is SIGKILL, not a drain.
+            ("shutdown_grace_seconds", raw.shutdown_grace_seconds),
         ] {
             if value == 0 {
                 return Err(SettingsError::new(key, "must be at least 1"));
@@ -352,6 +357,7 @@ impl Settings {
             max_pending_bookings: raw.max_pending_bookings,
             sales_close_minutes: raw.sales_close_minutes,
             max_held_seats_per_client: raw.max_held_seats_per_client,
+            shutdown_grace_seconds: raw.shutdown_grace_seconds,
             log: raw.log,
             faults: Faults {
                 disable_seat_guard: false,
@@ -410,6 +416,7 @@ mod tests {
         assert_eq!(settings.database_kind, DatabaseKind::Sqlite);
         assert!(settings.database_url.expose().contains("data/skybook.db"));
         assert_eq!(settings.sqlite_sync, SqliteSync::Grouped);
+        assert_eq!(settings.shutdown_grace_seconds, 10);
     }
 
     #[test]
@@ -418,7 +425,7 @@ mod tests {
         assert!(keys.contains(&"database_url".to_string()));
         assert!(keys.contains(&"max_pending_bookings".to_string()));
         assert!(keys.contains(&"sqlite_sync".to_string()));
-        assert_eq!(keys.len(), 24, "{keys:?}");
+        assert_eq!(keys.len(), 25, "{keys:?}");
     }
 
     #[test]
