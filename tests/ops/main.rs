@@ -2,13 +2,14 @@
 //! temporary folder, driven over real HTTP. `backup`: a backup taken under a stream of
 //! bookings, and restoring it. `drain`: bookings sent just before SIGTERM are all answered.
 
+mod backup;
 mod drain;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use reqwest::Client;
+use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
@@ -275,4 +276,16 @@ async fn fixture(server: &Server) -> Fixture {
 /// The JSON body of a one-passenger booking on `flight_id`, seat assigned by the server.
 fn booking_body(flight_id: i64) -> Value {
     json!({"flight_id": flight_id, "passengers": [{"name": "T"}]})
+}
+
+/// `GET url` with the token; the status and the JSON body.
+async fn get(client: &Client, url: String, token: &str) -> (StatusCode, Value) {
+    let response = client
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
