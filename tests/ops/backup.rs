@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Client, StatusCode};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -20,7 +20,15 @@ const BEFORE: usize = 40;
 const AFTER: usize = 20;
 const WAIT: Duration = Duration::from_secs(120);
 
-type Acknowledged = Arc<Mutex<BTreeMap<i64, String>>>;
+/// Each booking whose 201 arrived: its reference, when its request left and when the answer came.
+type Acknowledged = Arc<Mutex<BTreeMap<i64, Booked>>>;
+
+#[derive(Clone, Debug)]
+struct Booked {
+    reference: String,
+    sent: Instant,
+    answered: Instant,
+}
 
 /// Waits until `count` bookings are acknowledged, polling up to a wide deadline.
 async fn wait_for(acknowledged: &Acknowledged, count: usize, failures: &Arc<Mutex<Vec<String>>>) {
@@ -62,6 +70,7 @@ async fn a_backup_under_bookings_holds_every_acknowledged_booking_and_restores()
         loops.push(tokio::spawn(async move {
             let client = Client::new();
             while !stop.load(Ordering::SeqCst) {
+                let sent = Instant::now();
                 let answer = client
                     .post(&url)
                     .bearer_auth(&token)
@@ -73,10 +82,12 @@ async fn a_backup_under_bookings_holds_every_acknowledged_booking_and_restores()
                         let booking: Value = response.json().await.unwrap_or(Value::Null);
                         match (booking["id"].as_i64(), booking["reference"].as_str()) {
                             (Some(id), Some(reference)) => {
-                                acknowledged
-                                    .lock()
-                                    .expect("lock")
-                                    .insert(id, reference.to_string());
+                                let booked = Booked {
+                                    reference: reference.to_string(),
+                                    sent,
+                                    answered: Instant::now(),
+                                };
+                                acknowledged.lock().expect("lock").insert(id, booked);
                             }
                             _ => failures.lock().expect("lock").push(booking.to_string()),
                         }
@@ -96,7 +107,9 @@ async fn a_backup_under_bookings_holds_every_acknowledged_booking_and_restores()
     let before_backup = acknowledged.lock().expect("lock").clone();
     let backup_path = dir.path().join("skybook-backup.db");
     let backup_arg = backup_path.to_str().expect("a UTF-8 path");
+    let backup_started = Instant::now();
     let output = run(skybook(dir.path(), &["backup", "--to", backup_arg]), None).await;
+    let backup_ended = Instant::now();
     assert!(output.status.success(), "backup\n{}", describe(&output));
     let after_backup = acknowledged.lock().expect("lock").len();
     wait_for(&acknowledged, after_backup + AFTER, &failures).await;
@@ -106,8 +119,17 @@ async fn a_backup_under_bookings_holds_every_acknowledged_booking_and_restores()
     }
     let failed = failures.lock().expect("lock").clone();
     assert!(failed.is_empty(), "bookings failed: {failed:?}");
+    // Bookings were being written while the backup ran: requests sent before it ended and
+    // answered after it began.
+    let during = acknowledged
+        .lock()
+        .expect("lock")
+        .values()
+        .filter(|b| b.sent < backup_ended && b.answered > backup_started)
+        .count();
+    assert!(during > 0, "no booking was in flight during the backup");
     println!(
-        "backup: {} ({} bookings acknowledged before it, {} by its end)",
+        "backup: {} ({} bookings acknowledged before it, {during} in flight during it, {} by its end)",
         String::from_utf8_lossy(&output.stdout).trim(),
         before_backup.len(),
         after_backup
@@ -141,7 +163,7 @@ async fn a_backup_under_bookings_holds_every_acknowledged_booking_and_restores()
         .collect();
     let missing: Vec<_> = before_backup
         .iter()
-        .filter(|(id, reference)| in_copy.get(id) != Some(reference))
+        .filter(|(id, booked)| in_copy.get(id) != Some(&booked.reference))
         .collect();
     assert!(
         missing.is_empty(),
@@ -177,7 +199,7 @@ async fn a_backup_under_bookings_holds_every_acknowledged_booking_and_restores()
     assert_eq!(restored_mode, 0o600, "the copy keeps its mode");
     let server = Server::start(restored.path()).await;
     let client = Client::new();
-    for (id, reference) in before_backup.iter().step_by(7) {
+    for (id, booked) in before_backup.iter().step_by(7) {
         let (status, booking) = get(
             &client,
             server.url(&format!("/api/v1/bookings/{id}")),
@@ -185,7 +207,10 @@ async fn a_backup_under_bookings_holds_every_acknowledged_booking_and_restores()
         )
         .await;
         assert_eq!(status, StatusCode::OK, "booking {id}: {booking}");
-        assert_eq!(booking["reference"].as_str(), Some(reference.as_str()));
+        assert_eq!(
+            booking["reference"].as_str(),
+            Some(booked.reference.as_str())
+        );
     }
     server.stop().await;
 }
