@@ -425,7 +425,7 @@ mod tests {
         assert!(keys.contains(&"database_url".to_string()));
         assert!(keys.contains(&"max_pending_bookings".to_string()));
         assert!(keys.contains(&"sqlite_sync".to_string()));
-        assert_eq!(keys.len(), 25, "{keys:?}");
+        assert_eq!(keys.len(), 27, "{keys:?}");
     }
 
     #[test]
