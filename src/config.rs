@@ -107,6 +107,8 @@ pub struct Settings {
     pub checkin_opens_hours: u32,
     /// ...and closes this long before it.
     pub checkin_closes_minutes: u32,
+    /// On SIGTERM: how long in-flight requests and jobs may take to finish.
+    pub shutdown_grace_seconds: u64,
     pub log: String,
     pub faults: Faults,
 }
@@ -142,6 +144,7 @@ struct RawSettings {
     max_held_seats_per_client: u32,
     checkin_opens_hours: u32,
     checkin_closes_minutes: u32,
+    shutdown_grace_seconds: u64,
     log: String,
 }
 
@@ -279,6 +282,8 @@ impl Settings {
             ),
             ("email_retry_seconds", raw.email_retry_seconds),
             ("email_max_attempts", u64::from(raw.email_max_attempts)),
+            // No grace would cut every request in flight: that is SIGKILL, not a drain.
+            ("shutdown_grace_seconds", raw.shutdown_grace_seconds),
         ] {
             if value == 0 {
                 return Err(SettingsError::new(key, "must be at least 1"));
@@ -378,6 +383,7 @@ impl Settings {
             max_held_seats_per_client: raw.max_held_seats_per_client,
             checkin_opens_hours: raw.checkin_opens_hours,
             checkin_closes_minutes: raw.checkin_closes_minutes,
+            shutdown_grace_seconds: raw.shutdown_grace_seconds,
             log: raw.log,
             faults: Faults {
                 disable_seat_guard: false,
@@ -440,6 +446,7 @@ mod tests {
         assert_eq!(settings.sqlite_sync, SqliteSync::Grouped);
         assert_eq!(settings.checkin_opens_hours, 24);
         assert_eq!(settings.checkin_closes_minutes, 60);
+        assert_eq!(settings.shutdown_grace_seconds, 10);
     }
 
     #[test]
@@ -450,7 +457,7 @@ mod tests {
         assert!(keys.contains(&"sqlite_sync".to_string()));
         assert!(keys.contains(&"sales_close_minutes".to_string()));
         assert!(keys.contains(&"max_held_seats_per_client".to_string()));
-        assert_eq!(keys.len(), 28, "{keys:?}");
+        assert_eq!(keys.len(), 29, "{keys:?}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod clock;
 pub mod config;
 pub mod controllers;
 pub mod db;
+pub mod drain;
 pub mod error;
 pub mod jobs;
 pub mod models;

@@ -1,9 +1,11 @@
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skybook::config::Settings;
 use skybook::error::AppError;
+use skybook::db::backup;
 use skybook::models::identity::Email;
 use skybook::services::catalog::demo;
 use skybook::services::identity::{self, AdminCreated, Password};
@@ -39,6 +41,12 @@ enum Command {
         /// from stdin and revoke every token issued to it before.
         #[arg(long)]
         promote_existing: bool,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the server keeps serving.
+    Backup {
+        /// Where the copy goes; an existing file is never overwritten.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
     },
 }
 
@@ -90,7 +98,11 @@ async fn start() -> ExitCode {
         }
     };
     skybook::telemetry::init(&settings.log);
-    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+    let command = match cli.command.unwrap_or(Command::Serve) {
+        Command::Backup { to } => return run_backup(&settings, &to).await,
+        command => command,
+    };
+    match run(command, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("skybook: {err:#}");
@@ -99,8 +111,30 @@ async fn start() -> ExitCode {
     }
 }
 
+/// `backup` has exit codes of its own (API.md §1): 2 on a server database, 1 on failure.
+async fn run_backup(settings: &Settings, to: &std::path::Path) -> ExitCode {
+    let url = settings.database_url.expose();
+    match backup::backup(settings.database_kind, url, to).await {
+        Ok(done) => {
+            println!(
+                "backup written to {} ({} bytes in {} ms)",
+                to.display(),
+                done.bytes,
+                done.took.as_millis()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("skybook: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
+        // Run by `run_backup`, for its exit codes.
+        Command::Backup { to } => anyhow::bail!("backup --to {} was not run", to.display()),
         Command::Serve => {
             let app = Application::build(settings).await?;
             let bind = app.state().settings.bind;

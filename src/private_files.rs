@@ -32,6 +32,16 @@ pub fn create_file_if_missing(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Creates `path` empty with 0600; fails with `AlreadyExists` if it exists (a backup never
+/// overwrites a file).
+pub fn create_new(path: &Path) -> io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .open(path)
+}
+
 /// Takes group and other bits off an existing file (one made before files were private).
 /// Returns the mode it had when it was narrowed.
 pub fn narrow(path: &Path) -> io::Result<Option<u32>> {

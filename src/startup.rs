@@ -18,6 +18,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::config::Settings;
 use crate::controllers::{self, docs::ApiDoc, RateLimits};
 use crate::db::Database;
+use crate::drain::{self, Drain};
 use crate::error::AppError;
 use crate::jobs;
 use crate::jobs::delivery::Delivery;
@@ -49,7 +50,14 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    drain: Drain,
+    /// The listening socket (a second handle to the one actix accepts on), for the drain.
+    listener: TcpListener,
 }
+
+/// Once the drain has found no request left, how long actix may take to close the idle
+/// keep-alive connections (it checks once a second).
+const ACTIX_CLOSE_SECONDS: u64 = 2;
 
 /// Connects and applies pending migrations (what `skybook migrate` does).
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
@@ -101,6 +109,12 @@ impl Application {
         let listener = listen(state.settings.bind)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
+        let for_drain = listener
+            .try_clone()
+            .context("cannot keep a handle on the listening socket")?;
+        let drain = Drain::default();
+        let drain_data = web::Data::new(drain.clone());
+        let on_connect_drain = drain.clone();
         let workers = match state.settings.http_workers {
             0 => std::thread::available_parallelism()
                 .map(usize::from)
@@ -117,6 +131,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(drain_data.clone())
                 .app_data(input::json_config())
                 .app_data(input::path_config())
                 .app_data(input::query_config())
@@ -140,24 +155,28 @@ impl Application {
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(compression::api_uncompressed))
                 .wrap(middleware::from_fn(request_id::middleware))
+                .wrap(middleware::from_fn(drain::track))
         })
         .workers(workers)
         // Responses leave at once: with Nagle's algorithm a response written in two pieces
         // waits for the client's delayed ACK (~40 ms on Linux).
-        .on_connect(|connection, _| {
+        .on_connect(move |connection, data| {
             if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
                 let _ = tcp.set_nodelay(true);
             }
+            data.insert(on_connect_drain.connection_opened());
         })
-        // Signals are handled in `run_until_stopped`, which stops the workers as well.
+        // Signals are handled in `run_until_stopped`, which drains and stops the workers too.
         .disable_signals()
-        .shutdown_timeout(10)
+        .shutdown_timeout(ACTIX_CLOSE_SECONDS)
         .listen(listener)?
         .run();
         Ok(Self {
             port,
             server,
             state,
+            drain,
+            listener: for_drain,
         })
     }
 
@@ -169,11 +188,14 @@ impl Application {
         &self.state
     }
 
-    /// Serves HTTP and runs the background workers until SIGINT/SIGTERM, then drains both:
-    /// in-flight requests finish, in-flight jobs get the monitor's shutdown timeout.
+    /// Serves HTTP and runs the background workers until SIGINT/SIGTERM, then drains both at
+    /// once within the grace period (see [`drain`]): requests received are answered, running
+    /// jobs finish, no new job starts. The database closes only after both have stopped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let db = self.state.db.clone();
+        let grace = std::time::Duration::from_secs(self.state.settings.shutdown_grace_seconds);
         let handle = self.server.handle();
+        let (drain, listener) = (self.drain, self.listener);
         let server_stopped = Arc::new(tokio::sync::Notify::new());
         let server_task = {
             let stopped = server_stopped.clone();
@@ -189,8 +211,10 @@ impl Application {
         let shutdown = async move {
             tokio::select! {
                 _ = shutdown_signal() => {
-                    tracing::info!("stopping: draining requests and jobs");
-                    handle.stop(true).await;
+                    tracing::info!(grace_seconds = grace.as_secs(), "stopping: draining requests and jobs");
+                    drain.begin();
+                    let deadline = tokio::time::Instant::now() + grace;
+                    tokio::spawn(drain::stop_http(handle, listener, drain, deadline));
                 }
                 // The server ended by itself: stop the workers too.
                 _ = server_stopped.notified() => {}

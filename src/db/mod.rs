@@ -2,6 +2,7 @@
 //! has one write lock; competing writers only wait on each other) and reads use their own
 //! pool of read-only connections. On PostgreSQL and MySQL both roles share one pool.
 
+pub mod backup;
 pub mod batch;
 pub mod batch_group;
 pub mod plan;

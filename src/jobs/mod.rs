@@ -18,9 +18,6 @@ use schedule::Every;
 
 use crate::state::AppState;
 
-/// How long in-flight jobs get to finish when the process stops.
-const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The running workers, so that shutdown can wake them: apalis rc.9's monitor shutdown does
 /// not wake a worker that is waiting on its stream (a cron worker would otherwise sit out the
 /// whole shutdown timeout). `stop()` wakes it; it still finishes its in-flight tasks.
@@ -120,5 +117,7 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
             tracing::error!(worker = %ctx.name(), error = %err, restarts, "background worker died");
             restarts < 10
         })
-        .shutdown_timeout(SHUTDOWN_TIMEOUT)
+        // In-flight jobs get the grace period from SIGTERM; one cut off is leased, so it is
+        // taken up again once its lease lapses (see docs/OPERATIONS.md).
+        .shutdown_timeout(Duration::from_secs(state.settings.shutdown_grace_seconds))
 }
