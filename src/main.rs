@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skybook::config::Settings;
-use skybook::error::AppError;
 use skybook::db::backup;
+use skybook::error::AppError;
 use skybook::models::identity::Email;
 use skybook::services::catalog::demo;
 use skybook::services::identity::{self, AdminCreated, Password};

@@ -1,6 +1,7 @@
 //! Airline operations: a flight's `status` (`scheduled` or `cancelled`) with the reason and
 //! time of its cancellation, who cancelled a booking (`traveller` or `airline`), and what an
-//! email needs beyond its booking (a schedule change's old times), as JSON.
+//! email needs beyond its booking (a schedule change's old times), as JSON, and the random
+//! part of each email's `Message-ID`.
 
 use sea_orm_migration::prelude::*;
 
@@ -25,6 +26,7 @@ enum Bookings {
 enum EmailOutbox {
     Table,
     Details,
+    MessageKey,
 }
 
 #[async_trait::async_trait]
@@ -70,6 +72,18 @@ impl MigrationTrait for Migration {
                     .add_column(ColumnDef::new(EmailOutbox::Details).text().null())
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(EmailOutbox::Table)
+                    .add_column(
+                        ColumnDef::new(EmailOutbox::MessageKey)
+                            .string_len(36)
+                            .null(),
+                    )
+                    .to_owned(),
+            )
             .await
     }
 
@@ -97,6 +111,14 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(EmailOutbox::Table)
                     .drop_column(EmailOutbox::Details)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(EmailOutbox::Table)
+                    .drop_column(EmailOutbox::MessageKey)
                     .to_owned(),
             )
             .await

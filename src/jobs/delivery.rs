@@ -169,8 +169,9 @@ impl Delivery {
             .from(self.from.clone())
             .to(to)
             .subject(rendered.subject)
-            // Stable per outbox email, so a receiving side can spot a duplicate delivery.
-            .message_id(Some(format!("<email-{}-{}@skybook>", due.id, due.kind)))
+            // Stable per outbox email, so a receiving side can spot a duplicate delivery, and
+            // unique across deployments and database resets (RFC 5322 §3.6.4).
+            .message_id(Some(message_id(due, &self.from)))
             .multipart(body)
             .context("cannot build the message")?;
         if !leaves_time_to_send(due, clock::now()) {
@@ -274,6 +275,22 @@ fn previous_times(
         departure: local(was.old_departure, from_zone)?,
         arrival: local(was.old_arrival, to_zone)?,
     }))
+}
+
+/// `<key.booking.kind@sender's domain>`: the key is random per statement that wrote the email,
+/// the booking and kind tell apart the emails one statement wrote.
+fn message_id(due: &email::Model, from: &Mailbox) -> String {
+    let domain = from.email.domain();
+    match &due.message_key {
+        Some(key) => format!("<{key}.{}.{}@{domain}>", due.booking_id, due.kind),
+        // Written before keys were: its row id and time of writing.
+        None => format!(
+            "<email-{}-{}.{}@{domain}>",
+            due.id,
+            due.kind,
+            due.created_at.and_utc().timestamp()
+        ),
+    }
 }
 
 /// The flight as an `.ics` attachment, base64 so that no relay rewraps its folded lines.
@@ -382,6 +399,7 @@ mod tests {
             sent_at: None,
             created_at: now,
             details: None,
+            message_key: None,
         }
     }
 

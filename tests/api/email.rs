@@ -490,3 +490,37 @@ async fn a_job_sends_the_emails_it_still_holds_once_and_a_rerun_sends_none() {
         .count();
     assert_eq!(written, 2, "each email it held written once, no other");
 }
+
+fn message_id_of(data: &str) -> String {
+    data.lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+        .map(|l| l["message-id:".len()..].trim().to_string())
+        .unwrap_or_else(|| panic!("no Message-ID:\n{data}"))
+}
+
+#[tokio::test]
+async fn message_ids_are_unique_across_deployments_and_on_the_sender_s_domain() {
+    // Two deployments, each with its own database: the same booking and email ids.
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let sink = SmtpSink::start().await;
+        let app = spawn_app_with(smtp(sink.port)).await;
+        let (_, token, booking) = booking(&app).await;
+        assert_eq!(
+            app.pay(&token, &booking, "k", "pm_card_ok").await.status(),
+            201
+        );
+        eventually("the confirmation arrives", || !sink.messages().is_empty()).await;
+        ids.push(message_id_of(&sink.messages()[0].data));
+    }
+    assert_ne!(
+        ids[0], ids[1],
+        "mail services drop a Message-ID they have seen"
+    );
+    for id in &ids {
+        assert!(
+            id.starts_with('<') && id.ends_with("@skybook.local>"),
+            "{id}"
+        );
+    }
+}

@@ -21,6 +21,9 @@ pub struct Model {
     /// What the email tells beyond its booking (a schedule change's old times), as JSON.
     #[sea_orm(column_type = "Text", nullable)]
     pub details: Option<String>,
+    /// A random key drawn when the email was written (one per statement that wrote it; the
+    /// booking tells that statement's emails apart): the unique part of its `Message-ID`.
+    pub message_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,11 @@ pub const FLIGHT_CANCELLED: &str = "flight_cancelled";
 /// The booking's flight was moved; the old times are in the email's details.
 pub const SCHEDULE_CHANGED: &str = "schedule_changed";
 
+/// A fresh random key for the emails one statement writes (see `email::Model::message_key`).
+fn new_message_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 /// What a `schedule_changed` email keeps of the flight before it moved (its details).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ScheduleDetails {
@@ -58,6 +63,7 @@ pub fn enqueue_insert(
         .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
         .expr(Expr::val(now))
         .expr(Expr::val(now))
+        .expr(Expr::val(new_message_key()))
         .from(user::Entity)
         .and_where(user::Column::Id.in_subquery(owner_of_booking))
         .to_owned();
@@ -72,6 +78,7 @@ pub fn enqueue_insert(
             email::Column::MaxAttempts,
             email::Column::NextAttemptAt,
             email::Column::CreatedAt,
+            email::Column::MessageKey,
         ])
         .select_from(row)
         .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
@@ -97,6 +104,7 @@ pub fn enqueue_for_each(
         .expr(Expr::val(now))
         .expr(Expr::val(now))
         .expr(Expr::val(details))
+        .expr(Expr::val(new_message_key()))
         .from(booking::Entity)
         .inner_join(
             user::Entity,
@@ -117,6 +125,7 @@ pub fn enqueue_for_each(
             email::Column::NextAttemptAt,
             email::Column::CreatedAt,
             email::Column::Details,
+            email::Column::MessageKey,
         ])
         .select_from(rows)
         .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
