@@ -18,7 +18,6 @@ use crate::error::AppError;
 use crate::models::booking::booking::{self, BookingStatus, BY_AIRLINE};
 use crate::models::booking::payment;
 use crate::models::catalog::flight::{self, CANCELLED, SCHEDULED};
-use crate::models::catalog::flight_seat::{self, STATUS_AVAILABLE, STATUS_BOOKED, STATUS_HELD};
 use crate::services::notify::outbox;
 
 /// The rules a flight's cancellation follows, from the settings.
@@ -103,19 +102,7 @@ pub async fn cancel_flight(
         )
         .write(
             "seats",
-            flight_seat::Entity::update_many()
-                .col_expr(flight_seat::Column::Status, Expr::value(STATUS_AVAILABLE))
-                .col_expr(
-                    flight_seat::Column::BookingId,
-                    Expr::value(Option::<i32>::None),
-                )
-                .col_expr(
-                    flight_seat::Column::HeldUntil,
-                    Expr::value(Option::<NaiveDateTime>::None),
-                )
-                .filter(flight_seat::Column::FlightId.eq(flight_id))
-                .filter(flight_seat::Column::Status.is_in([STATUS_HELD, STATUS_BOOKED]))
-                .into_query(),
+            seat_guard::release_flight_statement(flight_id),
             Expect::Any,
         )
         .write(

@@ -77,6 +77,20 @@ pub fn take_statement(
 
 /// Frees every seat the booking still holds or booked.
 pub fn release_statement(booking_id: i32) -> UpdateStatement {
+    freed()
+        .filter(flight_seat::Column::BookingId.eq(booking_id))
+        .into_query()
+}
+
+/// Frees every held or booked seat of the flight (its cancellation).
+pub fn release_flight_statement(flight_id: i32) -> UpdateStatement {
+    freed()
+        .filter(flight_seat::Column::FlightId.eq(flight_id))
+        .into_query()
+}
+
+/// Held or booked seats made available, with no booking and no hold.
+fn freed() -> sea_orm::UpdateMany<flight_seat::Entity> {
     flight_seat::Entity::update_many()
         .col_expr(flight_seat::Column::Status, Expr::value(STATUS_AVAILABLE))
         .col_expr(
@@ -87,9 +101,7 @@ pub fn release_statement(booking_id: i32) -> UpdateStatement {
             flight_seat::Column::HeldUntil,
             Expr::value(Option::<NaiveDateTime>::None),
         )
-        .filter(flight_seat::Column::BookingId.eq(booking_id))
         .filter(flight_seat::Column::Status.is_in([STATUS_HELD, STATUS_BOOKED]))
-        .into_query()
 }
 
 /// Turns the booking's held seats into booked ones.

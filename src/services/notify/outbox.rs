@@ -49,40 +49,12 @@ pub fn enqueue_insert(
     max_attempts: u32,
     now: NaiveDateTime,
 ) -> Result<InsertStatement, AppError> {
-    let owner_of_booking = Query::select()
-        .column(booking::Column::UserId)
+    let this_booking = Query::select()
+        .column(booking::Column::Id)
         .from(booking::Entity)
         .and_where(booking::Column::Id.eq(booking_id))
         .to_owned();
-    let row = Query::select()
-        .expr(Expr::val(booking_id))
-        .expr(Expr::val(kind))
-        .column((user::Entity, user::Column::Email))
-        .expr(Expr::val(PENDING))
-        .expr(Expr::val(0))
-        .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
-        .expr(Expr::val(now))
-        .expr(Expr::val(now))
-        .expr(Expr::val(new_message_key()))
-        .from(user::Entity)
-        .and_where(user::Column::Id.in_subquery(owner_of_booking))
-        .to_owned();
-    Ok(Query::insert()
-        .into_table(email::Entity)
-        .columns([
-            email::Column::BookingId,
-            email::Column::Kind,
-            email::Column::Recipient,
-            email::Column::Status,
-            email::Column::Attempts,
-            email::Column::MaxAttempts,
-            email::Column::NextAttemptAt,
-            email::Column::CreatedAt,
-            email::Column::MessageKey,
-        ])
-        .select_from(row)
-        .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
-        .to_owned())
+    enqueue_for_each(this_booking, kind, None, max_attempts, now)
 }
 
 /// One email announcing `kind` for each booking `bookings` selects (their ids), to its owner,
