@@ -9,7 +9,9 @@ use super::render::{page, see_other};
 use super::session::{Posted, Visitor};
 use crate::clock;
 use crate::error::AppError;
+use crate::models::booking::booking::{self, BY_AIRLINE};
 use crate::services::booking::bookings::{self, BookingDetails, Caller};
+use crate::services::booking::flight_report;
 use crate::services::booking::idempotency::IdempotencyKey;
 use crate::services::booking::payments::{self, PaymentForCreate, PaymentRequest};
 use crate::services::catalog::{airports, flights};
@@ -82,13 +84,27 @@ async fn booking_page(
     let airports = Airports::new(airports::directory(&state.db).await?);
     let now = clock::now();
     let viewer = visitor.signed_in()?.id;
-    let view = BookingPage::new(
+    let by_airline = details.booking.status == booking::CANCELLED
+        && details.booking.cancelled_by.as_deref() == Some(BY_AIRLINE);
+    // The flight's reason when the flight is cancelled; an admin may also cancel one booking.
+    let airline_note = if by_airline {
+        Some(
+            match flight_report::cancel_reason(&state.db, flight.id).await? {
+                Some(reason) if !reason.is_empty() => format!("Cancelled by the airline: {reason}"),
+                _ => "Cancelled by the airline.".to_string(),
+            },
+        )
+    } else {
+        None
+    };
+    let mut view = BookingPage::new(
         details,
         FlightSummary::new(&flight, &airports, now),
         notice,
         viewer,
         now,
     );
+    view.airline_note = airline_note;
     page(state, visitor, "booking", status, &view)
 }
 

@@ -6,6 +6,7 @@ pub mod bookings;
 mod cancel;
 mod confirm;
 pub mod flight_cancellation;
+pub mod flight_report;
 mod hold;
 pub mod idempotency;
 mod pay;
