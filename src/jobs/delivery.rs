@@ -349,6 +349,7 @@ mod tests {
             lease_until,
             sent_at: None,
             created_at: now,
+            details: None,
         }
     }
 

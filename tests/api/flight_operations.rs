@@ -155,7 +155,7 @@ async fn a_cancelled_flight_cancels_refunds_and_tells_each_live_booking_once() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let told = subjects_with(&sink, &format!("Flight AI601 cancelled"));
+    let told = subjects_with(&sink, "Flight AI601 cancelled");
     assert_eq!(told.len(), 60, "one each, no more");
     for reference in references(&confirmed).iter().chain(&references(&pending)) {
         assert_eq!(
