@@ -188,7 +188,9 @@ async fn flight_page(
     let seat_list = seats::seat_map(&state.db, flight.id).await?;
     let airports = Airports::new(airports::directory(&state.db).await?);
     let cancel_reason = match flight.status.as_str() {
-        CANCELLED => flight_report::cancel_reason(&state.db, flight.id).await?,
+        CANCELLED => flight_report::cancellation_of(&state.db, flight.id)
+            .await?
+            .map(|(reason, _)| reason),
         _ => None,
     };
     let now = clock::now();

@@ -84,16 +84,20 @@ async fn booking_page(
     let airports = Airports::new(airports::directory(&state.db).await?);
     let now = clock::now();
     let viewer = visitor.signed_in()?.id;
-    let by_airline = details.booking.status == booking::CANCELLED
-        && details.booking.cancelled_by.as_deref() == Some(BY_AIRLINE);
-    // The flight's reason when the flight is cancelled; an admin may also cancel one booking.
+    let booking = &details.booking;
+    let by_airline =
+        booking.status == booking::CANCELLED && booking.cancelled_by.as_deref() == Some(BY_AIRLINE);
     let airline_note = if by_airline {
-        Some(
-            match flight_report::cancel_reason(&state.db, flight.id).await? {
-                Some(reason) if !reason.is_empty() => format!("Cancelled by the airline: {reason}"),
-                _ => "Cancelled by the airline.".to_string(),
-            },
-        )
+        // The flight's reason only if its cancellation took this booking (same instant); an
+        // admin may have cancelled just this booking before.
+        let reason = flight_report::cancellation_of(&state.db, flight.id)
+            .await?
+            .filter(|(reason, at)| !reason.is_empty() && *at == Some(booking.updated_at))
+            .map(|(reason, _)| reason);
+        Some(match reason {
+            Some(reason) => format!("Cancelled by the airline: {reason}"),
+            None => "Cancelled by the airline.".to_string(),
+        })
     } else {
         None
     };

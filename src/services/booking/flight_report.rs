@@ -124,16 +124,22 @@ pub async fn cancellation_summary(
     Ok(Some(summary))
 }
 
-/// The reason a flight was cancelled, `None` while it is scheduled: what its public page
+/// Why and when a flight was cancelled, `None` while it is scheduled: what its public page
 /// and its travellers' booking pages say.
-pub async fn cancel_reason(db: &Database, flight_id: i32) -> Result<Option<String>, AppError> {
+pub async fn cancellation_of(
+    db: &Database,
+    flight_id: i32,
+) -> Result<Option<(String, Option<NaiveDateTime>)>, AppError> {
     let flight = flight::Entity::find_by_id(flight_id)
         .one(&db.reader)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(flight
-        .is_cancelled()
-        .then(|| flight.cancel_reason.unwrap_or_default()))
+    Ok(flight.is_cancelled().then(|| {
+        (
+            flight.cancel_reason.unwrap_or_default(),
+            flight.cancelled_at,
+        )
+    }))
 }
 
 /// One booking on a flight's passenger list.
