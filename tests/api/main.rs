@@ -22,6 +22,7 @@ mod rate_limits;
 mod revocation;
 mod search;
 mod site;
+mod site_operations;
 mod smtp_sink;
 mod sweeper;
 mod time_rules;

@@ -8,13 +8,13 @@ use serde_json::Value;
 use crate::helpers::{assert_problem, bookable_flight, spawn_app, unique_email, TestApp, PASSWORD};
 
 /// One browser's worth of cookies.
-struct Visitor<'a> {
+pub(crate) struct Visitor<'a> {
     app: &'a TestApp,
     client: Client,
 }
 
 impl<'a> Visitor<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             client: Client::builder()
@@ -25,7 +25,7 @@ impl<'a> Visitor<'a> {
         }
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.client
             .get(self.app.url(path))
             .send()
@@ -33,20 +33,20 @@ impl<'a> Visitor<'a> {
             .expect("request sent")
     }
 
-    async fn page(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn page(&self, path: &str) -> (StatusCode, String) {
         let response = self.get(path).await;
         let status = response.status();
         (status, response.text().await.expect("body"))
     }
 
     /// The CSRF token of the forms on `path`.
-    async fn csrf(&self, path: &str) -> String {
+    pub(crate) async fn csrf(&self, path: &str) -> String {
         let (status, html) = self.page(path).await;
         assert_eq!(status, StatusCode::OK, "{path} should render");
         csrf_in(&html)
     }
 
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         self.client
             .post(self.app.url(path))
             .form(fields)
@@ -55,7 +55,7 @@ impl<'a> Visitor<'a> {
             .expect("request sent")
     }
 
-    async fn sign_in(&self, email: &str) {
+    pub(crate) async fn sign_in(&self, email: &str) {
         let token = self.csrf("/signin").await;
         let response = self
             .post(
@@ -75,14 +75,14 @@ impl<'a> Visitor<'a> {
     }
 }
 
-fn csrf_in(html: &str) -> String {
+pub(crate) fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     let end = html[start..].find('"').expect("closing quote");
     html[start..start + end].to_string()
 }
 
-fn location(response: &Response) -> String {
+pub(crate) fn location(response: &Response) -> String {
     response
         .headers()
         .get("location")
@@ -100,7 +100,7 @@ fn content_type(response: &Response) -> String {
         .to_string()
 }
 
-async fn customer(app: &TestApp) -> String {
+pub(crate) async fn customer(app: &TestApp) -> String {
     let email = unique_email("site");
     assert_eq!(
         app.sign_up(&email, PASSWORD).await.status(),

@@ -227,3 +227,47 @@ async fn a_form_posted_without_its_csrf_token_is_refused() {
     assert!(browser.text(".site-header").await.contains(name));
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_cancels_a_flight_through_its_confirm_step() {
+    let app = spawn_app().await;
+    let catalog = app.catalog().await;
+    let flight = bookable_flight(&app, &catalog, "SB730").await;
+    let token = app.customer_token().await;
+    let booking = app.created(app.book(&token, flight, &["2A"]).await).await;
+    app.created(app.pay(&token, &booking, "browser-op", "pm_card_ok").await)
+        .await;
+    let admin = Browser::launch(&app.address).await;
+    sign_in(&admin, &app.admin_email().await).await;
+
+    admin.goto(&format!("/admin/flights/{flight}")).await;
+    admin.click("#cancel-flight-link").await;
+    admin
+        .wait_for_path(&format!("/admin/flights/{flight}/cancel"))
+        .await;
+    let impact = admin.text("#impact").await;
+    assert!(impact.contains("1 confirmed booking"), "{impact}");
+    assert!(impact.contains("INR 1,000.00"), "{impact}");
+    admin.fill("#reason", "Aircraft unserviceable").await;
+    admin.screenshot("admin-cancel-flight").await;
+    admin.click("#confirm-cancel").await;
+    admin
+        .wait_for_text("#notice", "The flight is cancelled")
+        .await;
+    assert_eq!(admin.text("#refunds-made").await, "1 (INR 1,000.00)");
+    assert!(!admin.exists("#cancel-flight-link").await);
+
+    admin.click("#passengers-link").await;
+    admin
+        .wait_for_path(&format!("/admin/flights/{flight}/passengers"))
+        .await;
+    let list = admin.text("#passengers").await;
+    assert!(list.contains("Passenger 0"), "{list}");
+    assert!(list.to_lowercase().contains("cancelled"), "{list}");
+
+    admin.goto(&format!("/flights/{flight}")).await;
+    let said = admin.text("#flight-cancelled").await;
+    assert!(said.contains("Aircraft unserviceable"), "{said}");
+    assert!(!admin.exists("form.hold").await, "no seat selection");
+    admin.close().await;
+}

@@ -54,6 +54,18 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
         .route("/admin", web::get().to(admin::home))
         .route("/admin/bookings", web::get().to(admin::bookings))
         .route("/admin/occupancy", web::get().to(admin::occupancy))
+        .route(
+            "/admin/flights/{id}/cancel",
+            web::get().to(admin::cancel_flight_form),
+        )
+        .route(
+            "/admin/flights/{id}/cancel",
+            web::post().to(admin::cancel_flight),
+        )
+        .route(
+            "/admin/flights/{id}/passengers",
+            web::get().to(admin::passengers),
+        )
         .configure(admin::section::<admin::Cities>)
         .configure(admin::section::<admin::Airports>)
         .configure(admin::section::<admin::Airplanes>)

@@ -12,7 +12,9 @@ use crate::controllers::booking::{BookingBody, PassengerBody};
 use crate::controllers::catalog::search::SearchParams;
 use crate::controllers::extractors::ClientAddress;
 use crate::error::{AppError, FieldError};
+use crate::models::catalog::flight::CANCELLED;
 use crate::services::booking::bookings::{self, Caller, MAX_PASSENGERS};
+use crate::services::booking::flight_report;
 use crate::services::catalog::search::FlightSearch;
 use crate::services::catalog::{airplanes, airports, flights, search, seats};
 use crate::state::AppState;
@@ -185,6 +187,12 @@ async fn flight_page(
     let airplane = airplanes::get(&state.db, flight.airplane_id).await?;
     let seat_list = seats::seat_map(&state.db, flight.id).await?;
     let airports = Airports::new(airports::directory(&state.db).await?);
+    let cancel_reason = match flight.status.as_str() {
+        CANCELLED => flight_report::cancellation_of(&state.db, flight.id)
+            .await?
+            .map(|(reason, _)| reason),
+        _ => None,
+    };
     let now = clock::now();
     let errors = field_errors(&outcome.errors);
     let chosen: Vec<String> = form
@@ -230,6 +238,7 @@ async fn flight_page(
             )])
             .unwrap_or_default()
         ),
+        cancel_reason,
     };
     page(state, visitor, "flight", status, &view)
 }

@@ -10,7 +10,9 @@ use super::render::{page, see_other};
 use super::session::{Posted, Visitor};
 use crate::clock;
 use crate::error::AppError;
+use crate::models::booking::booking::{self, BY_AIRLINE};
 use crate::services::booking::bookings::{self, BookingDetails, Caller};
+use crate::services::booking::flight_report;
 use crate::services::booking::idempotency::IdempotencyKey;
 use crate::services::booking::payments::{self, PaymentForCreate, PaymentRequest};
 use crate::services::catalog::{airports, flights};
@@ -83,6 +85,23 @@ pub(super) async fn booking_page(
     let airports = Airports::new(airports::directory(&state.db).await?);
     let now = clock::now();
     let viewer = visitor.signed_in()?.id;
+    let booking = &details.booking;
+    let by_airline =
+        booking.status == booking::CANCELLED && booking.cancelled_by.as_deref() == Some(BY_AIRLINE);
+    let airline_note = if by_airline {
+        // The flight's reason only if its cancellation took this booking (same instant); an
+        // admin may have cancelled just this booking before.
+        let reason = flight_report::cancellation_of(&state.db, flight.id)
+            .await?
+            .filter(|(reason, at)| !reason.is_empty() && *at == Some(booking.updated_at))
+            .map(|(reason, _)| reason);
+        Some(match reason {
+            Some(reason) => format!("Cancelled by the airline: {reason}"),
+            None => "Cancelled by the airline.".to_string(),
+        })
+    } else {
+        None
+    };
     let mut view = BookingPage::new(
         details,
         FlightSummary::new(&flight, &airports, now),
@@ -94,6 +113,7 @@ pub(super) async fn booking_page(
         && view.status == crate::models::booking::booking::CONFIRMED
         && !view.checked_in
         && state.checkin_window().is_open(flight.departure_time, now);
+    view.airline_note = airline_note;
     page(state, visitor, "booking", status, &view)
 }
 

@@ -9,6 +9,7 @@ mod cancel;
 pub mod checkin;
 mod confirm;
 pub mod flight_cancellation;
+pub mod flight_report;
 mod hold;
 pub mod idempotency;
 mod pay;

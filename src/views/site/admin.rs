@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::operations::FlightOperations;
 use super::trips::Notice;
 use super::{FieldErrors, Pager};
 
@@ -107,6 +108,8 @@ pub struct EditPage {
     pub form: EntityForm,
     pub back_url: String,
     pub notice: Option<Notice>,
+    /// A flight's cancellation and passenger list, below its form.
+    pub operations: Option<FlightOperations>,
 }
 
 #[derive(Serialize)]

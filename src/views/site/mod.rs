@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod operations;
 pub mod passes;
 pub mod travel;
 pub mod trips;

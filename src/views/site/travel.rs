@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::{duration, local_time, money, FieldErrors, LocalTime, Pager};
+use crate::models::catalog::flight::CANCELLED;
 use crate::models::catalog::flight_seat::{self, CLASS_BUSINESS};
 use crate::services::catalog::airports::AirportEntry;
 use crate::services::catalog::flights::{local_date, FlightDetails};
@@ -88,6 +89,8 @@ pub struct FlightSummary {
     pub price_business: String,
     pub seats_left: i64,
     pub departed: bool,
+    /// Cancelled by the airline: no longer on sale.
+    pub cancelled: bool,
 }
 
 impl FlightSummary {
@@ -127,6 +130,7 @@ impl FlightSummary {
             price_business: money(flight.price_business, &flight.currency),
             seats_left: flight.seats_available,
             departed: flight.departure_time <= now,
+            cancelled: flight.status == CANCELLED,
         }
     }
 }
@@ -270,4 +274,6 @@ pub struct FlightPage {
     pub message: Option<String>,
     pub seat_error: Option<String>,
     pub signin_url: String,
+    /// Why the airline cancelled the flight, when it did.
+    pub cancel_reason: Option<String>,
 }

@@ -88,6 +88,8 @@ pub struct BookingPage {
     /// One key per rendered form: a double-click or a resubmitted form pays once.
     pub idempotency_key: String,
     pub notice: Option<Notice>,
+    /// "Cancelled by the airline: <reason>", for a booking the airline cancelled.
+    pub airline_note: Option<String>,
 }
 
 impl BookingPage {
@@ -132,6 +134,7 @@ impl BookingPage {
             payment_methods: &PAYMENT_METHODS,
             idempotency_key: uuid::Uuid::new_v4().to_string(),
             notice,
+            airline_note: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::services::pagination::PageRequest;
 use crate::state::AppState;
 use crate::views::site::admin::{Choice, FormField};
 use crate::views::site::money;
+use crate::views::site::operations::FlightOperations;
 
 pub struct Flights;
 
@@ -142,5 +143,8 @@ impl Section for Flights {
     }
     async fn delete(state: &AppState, id: i32) -> Result<(), AppError> {
         flights::delete(&state.db, id).await
+    }
+    async fn operations(state: &AppState, id: i32) -> Result<Option<FlightOperations>, AppError> {
+        super::operations::panel(state, id).await.map(Some)
     }
 }

@@ -3,6 +3,7 @@
 mod catalog;
 mod flights;
 mod form;
+mod operations;
 mod pages;
 mod reports;
 
@@ -11,6 +12,7 @@ use actix_web::{web, HttpResponse};
 
 pub use catalog::{Airplanes, Airports, Cities};
 pub use flights::Flights;
+pub use operations::{cancel_flight, cancel_flight_form, passengers};
 pub use pages::{create, delete, edit, list, update, PageParams, Section};
 pub use reports::{bookings, occupancy, BookingParams};
 

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::services::pagination::PageRequest;
 use crate::state::AppState;
 use crate::views::site::admin::{CatalogPage, EditPage, EntityForm, FormField, TableRow};
+use crate::views::site::operations::FlightOperations;
 use crate::views::site::trips::Notice;
 use crate::views::site::{field_errors, FieldErrors, Pager};
 
@@ -34,6 +35,13 @@ pub trait Section: 'static {
         values: &Values,
     ) -> impl Future<Output = Result<(), AppError>>;
     fn delete(state: &AppState, id: i32) -> impl Future<Output = Result<(), AppError>>;
+    /// What an entry's page shows below its form: a flight's operations; nothing by default.
+    fn operations(
+        _state: &AppState,
+        _id: i32,
+    ) -> impl Future<Output = Result<Option<FlightOperations>, AppError>> {
+        async { Ok(None) }
+    }
 }
 
 #[derive(Deserialize)]
@@ -185,6 +193,7 @@ async fn edit_page<S: Section>(
         form,
         back_url: base,
         notice,
+        operations: S::operations(state, id).await?,
     };
     page(state, visitor, "admin/edit", status, &view)
 }
@@ -193,16 +202,22 @@ pub async fn edit<S: Section>(
     state: web::Data<AppState>,
     visitor: Visitor,
     id: web::Path<i32>,
+    params: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     visitor.admin()?;
     let values = S::load(&state, *id).await?;
+    // After a flight's cancellation (see `operations`); its summary is on the page.
+    let notice = (params.notice.as_deref() == Some("cancelled")).then(|| Notice {
+        kind: "success",
+        text: "The flight is cancelled. Its travellers are told by email and refunded.".into(),
+    });
     edit_page::<S>(
         &state,
         &visitor,
         *id,
         &values,
         FieldErrors::new(),
-        None,
+        notice,
         StatusCode::OK,
     )
     .await
