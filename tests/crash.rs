@@ -48,10 +48,14 @@ const PAUSE_AFTER_CHARGE: Option<&str> = Some("SKYBOOK_FAULT_PAUSE_AFTER_CHARGE"
 const PAUSE_AFTER_FLIGHT_CANCEL: Option<&str> = Some("SKYBOOK_FAULT_PAUSE_AFTER_FLIGHT_CANCEL");
 
 async fn serve(dir: &Path, fault: Option<&str>) -> (Child, String) {
-    let mut child = skybook(dir, fault)
-        .arg("serve")
-        .spawn()
-        .expect("skybook starts");
+    serve_with(dir, fault, &[]).await
+}
+
+/// [`serve`] with more settings in the environment.
+async fn serve_with(dir: &Path, fault: Option<&str>, env: &[(&str, &str)]) -> (Child, String) {
+    let mut command = skybook(dir, fault);
+    command.envs(env.iter().copied());
+    let mut child = command.arg("serve").spawn().expect("skybook starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
@@ -349,7 +353,14 @@ async fn a_flight_cancellation_killed_before_its_refunds_finishes_after_restart_
         .expect("password");
     assert!(admin.wait().await.expect("exit").success());
 
-    let (mut first, base) = serve(dir.path(), PAUSE_AFTER_FLIGHT_CANCEL).await;
+    // No sweep in the first life: only the (paused) request could refund, so the kill
+    // lands before any refund, and the restarted instance's sweeper must make them all.
+    let (mut first, base) = serve_with(
+        dir.path(),
+        PAUSE_AFTER_FLIGHT_CANCEL,
+        &[("SKYBOOK_SWEEP_INTERVAL_SECONDS", "3600")],
+    )
+    .await;
     let client = reqwest::Client::new();
     let post = reqwest::Method::POST;
     let admin = token_for(&client, &base, "ops@example.com", "ops-password").await;
