@@ -4,6 +4,9 @@
 //!   client's retry with the same key replays the success;
 //! - after a flight's cancellation committed and before its refunds: after a restart every
 //!   charge is refunded once and every traveller gets one email.
+//!
+//! On SQLite, or on a fresh database of the server that SKYBOOK_TEST_POSTGRES_URL or
+//! SKYBOOK_TEST_MYSQL_URL names (as the api suite chooses).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -11,11 +14,115 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Row};
+use sqlx::{ConnectOptions, Connection, Row};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
 const SECRET: &str = "crash-test-secret-0123456789abcdefghij";
+
+/// The file in a test's folder that names its database: made once per test by
+/// [`fresh_database`], read by every process and query of the test.
+const DATABASE_URL_FILE: &str = "database_url";
+
+/// A new database for the test whose folder is `dir`: SQLite in the folder, or a fresh one on
+/// the server the environment names.
+async fn fresh_database(dir: &Path) {
+    let server = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let db = format!("skybook_test_{}", uuid::Uuid::new_v4().simple());
+    let url = if let Some(server) = server("SKYBOOK_TEST_POSTGRES_URL") {
+        let mut conn = sqlx::PgConnection::connect(&server)
+            .await
+            .expect("PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {db}"))
+            .execute(&mut conn)
+            .await
+            .expect("create the database");
+        with_database(&server, &db)
+    } else if let Some(server) = server("SKYBOOK_TEST_MYSQL_URL") {
+        let mut conn = sqlx::MySqlConnection::connect(&server)
+            .await
+            .expect("MySQL");
+        sqlx::query(&format!(
+            "CREATE DATABASE {db} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("create the database");
+        with_database(&server, &db)
+    } else {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.join("data/skybook.db").display()
+        )
+    };
+    std::fs::write(dir.join(DATABASE_URL_FILE), url).expect("note the database");
+}
+
+/// `scheme://authority/whatever?query` with the path replaced by `/name`.
+fn with_database(server: &str, name: &str) -> String {
+    let (scheme, rest) = server.split_once("://").expect("a URL with a scheme");
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let query = tail.find('?').map(|i| &tail[i..]).unwrap_or("");
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+fn database_url(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(DATABASE_URL_FILE)).expect("fresh_database ran first")
+}
+
+/// One row of `sql` (integer and text columns only) from the test's database, read-only.
+async fn query_one<T>(dir: &Path, sql: &str, read: impl Fn(&dyn RowReader) -> T) -> T {
+    let url = database_url(dir);
+    if url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL");
+        let row = sqlx::query(sql).fetch_one(&mut conn).await.expect("row");
+        read(&row)
+    } else if url.starts_with("mysql") {
+        let mut conn = sqlx::MySqlConnection::connect(&url).await.expect("MySQL");
+        let row = sqlx::query(sql).fetch_one(&mut conn).await.expect("row");
+        read(&row)
+    } else {
+        let mut conn = SqliteConnectOptions::new()
+            .filename(dir.join("data/skybook.db"))
+            .read_only(true)
+            .connect()
+            .await
+            .expect("open the database");
+        let row = sqlx::query(sql).fetch_one(&mut conn).await.expect("row");
+        read(&row)
+    }
+}
+
+/// A row of any of the three databases, by column name.
+trait RowReader {
+    fn int(&self, column: &str) -> i64;
+    fn text(&self, column: &str) -> String;
+}
+
+macro_rules! row_reader {
+    ($row:ty) => {
+        impl RowReader for $row {
+            fn int(&self, column: &str) -> i64 {
+                self.get(column)
+            }
+            fn text(&self, column: &str) -> String {
+                self.get(column)
+            }
+        }
+    };
+}
+row_reader!(sqlx::postgres::PgRow);
+row_reader!(sqlx::sqlite::SqliteRow);
+
+impl RowReader for sqlx::mysql::MySqlRow {
+    fn int(&self, column: &str) -> i64 {
+        self.get(column)
+    }
+    // The tables' binary collation (see the migrations) makes text columns VARBINARY.
+    fn text(&self, column: &str) -> String {
+        String::from_utf8(self.get::<Vec<u8>, _>(column)).expect("UTF-8")
+    }
+}
 
 /// The server binary on `dir`'s data, with `fault` (a `SKYBOOK_FAULT_*` variable) set if any.
 fn skybook(dir: &Path, fault: Option<&str>) -> Command {
@@ -25,6 +132,7 @@ fn skybook(dir: &Path, fault: Option<&str>) -> Command {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SKYBOOK_DATA_DIR", dir.join("data"))
+        .env("SKYBOOK_DATABASE_URL", database_url(dir))
         .env("SKYBOOK_DEMO_DATA", "false")
         .env("SKYBOOK_BIND", "127.0.0.1:0")
         .env("SKYBOOK_JWT_SECRET", SECRET)
@@ -71,19 +179,14 @@ async fn serve_with(dir: &Path, fault: Option<&str>, env: &[(&str, &str)]) -> (C
 }
 
 async fn ledger(dir: &Path) -> (i64, i64) {
-    let mut conn = SqliteConnectOptions::new()
-        .filename(dir.join("data/skybook.db"))
-        .read_only(true)
-        .connect()
-        .await
-        .expect("open the database");
-    let row = sqlx::query(
-        "SELECT COALESCE(SUM(kind = 'charge'), 0) AS charges, COALESCE(SUM(kind = 'refund'), 0) AS refunds FROM sandbox_charges",
+    // COUNT is a 64-bit integer on all three.
+    query_one(
+        dir,
+        "SELECT (SELECT COUNT(*) FROM sandbox_charges WHERE kind = 'charge') AS charges, \
+         (SELECT COUNT(*) FROM sandbox_charges WHERE kind = 'refund') AS refunds",
+        |row| (row.int("charges"), row.int("refunds")),
     )
-    .fetch_one(&mut conn)
     .await
-    .expect("ledger");
-    (row.get("charges"), row.get("refunds"))
 }
 
 async fn send(
@@ -105,6 +208,7 @@ async fn send(
 #[tokio::test]
 async fn a_payment_killed_between_charge_and_commit_is_finished_after_restart_and_charged_once() {
     let dir = tempfile::tempdir().expect("temp dir");
+    fresh_database(dir.path()).await;
     let mut admin = skybook(dir.path(), None)
         .args([
             "create-admin",
@@ -318,23 +422,18 @@ fn emails_of_kind(dir: &Path, kind: &str) -> usize {
 }
 
 async fn flight_status(dir: &Path, flight_id: i64) -> String {
-    let mut conn = SqliteConnectOptions::new()
-        .filename(dir.join("data/skybook.db"))
-        .read_only(true)
-        .connect()
-        .await
-        .expect("open the database");
-    sqlx::query("SELECT status FROM flights WHERE id = ?")
-        .bind(flight_id)
-        .fetch_one(&mut conn)
-        .await
-        .expect("flight")
-        .get("status")
+    query_one(
+        dir,
+        &format!("SELECT status FROM flights WHERE id = {flight_id}"),
+        |row| row.text("status"),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn a_flight_cancellation_killed_before_its_refunds_finishes_after_restart_exactly_once() {
     let dir = tempfile::tempdir().expect("temp dir");
+    fresh_database(dir.path()).await;
     let mut admin = skybook(dir.path(), None)
         .args([
             "create-admin",
