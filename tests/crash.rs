@@ -189,6 +189,53 @@ async fn ledger(dir: &Path) -> (i64, i64) {
     .await
 }
 
+/// A flight three days out on a new airplane of `rows` rows of `letters`, between two new
+/// airports: the catalog each crash test books on.
+async fn scheduled_flight(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    number: &str,
+    rows: u32,
+    letters: &str,
+) -> Value {
+    let post = reqwest::Method::POST;
+    let (_, city) = send(
+        client,
+        post.clone(),
+        format!("{base}/api/v1/cities"),
+        Some(admin),
+        json!({"name": "Crashville", "country_code": "IN"}),
+    )
+    .await;
+    for code in ["CRA", "CRB"] {
+        let (status, _) = send(
+            client,
+            post.clone(),
+            format!("{base}/api/v1/airports"),
+            Some(admin),
+            json!({"code": code, "name": code, "city_id": city["id"], "timezone": "Asia/Kolkata"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (_, airplane) = send(
+        client,
+        post.clone(),
+        format!("{base}/api/v1/airplanes"),
+        Some(admin),
+        json!({"model": format!("Crash {number}"), "rows": rows, "seat_letters": letters}),
+    )
+    .await;
+    let departs = chrono::Utc::now() + chrono::Duration::days(3);
+    let (status, flight) = send(client, post, format!("{base}/api/v1/flights"), Some(admin), json!({
+        "flight_number": number, "airplane_id": airplane["id"], "departure_airport": "CRA", "arrival_airport": "CRB",
+        "departure_time": departs.to_rfc3339(), "arrival_time": (departs + chrono::Duration::hours(1)).to_rfc3339(),
+        "price_economy": 500_000, "price_business": 900_000, "currency": "INR"})).await;
+    assert_eq!(status, 201, "{flight}");
+    flight
+}
+
 async fn send(
     client: &reqwest::Client,
     method: reqwest::Method,
@@ -242,39 +289,7 @@ async fn a_payment_killed_between_charge_and_commit_is_finished_after_restart_an
         .as_str()
         .expect("admin token")
         .to_string();
-    let (_, city) = send(
-        &client,
-        post.clone(),
-        format!("{base}/api/v1/cities"),
-        Some(&admin),
-        json!({"name": "Crashville", "country_code": "IN"}),
-    )
-    .await;
-    for code in ["CRA", "CRB"] {
-        let (status, _) = send(
-            &client,
-            post.clone(),
-            format!("{base}/api/v1/airports"),
-            Some(&admin),
-            json!({"code": code, "name": code, "city_id": city["id"], "timezone": "Asia/Kolkata"}),
-        )
-        .await;
-        assert_eq!(status, 201);
-    }
-    let (_, airplane) = send(
-        &client,
-        post.clone(),
-        format!("{base}/api/v1/airplanes"),
-        Some(&admin),
-        json!({"model": "Crash 1", "rows": 2, "seat_letters": "AB"}),
-    )
-    .await;
-    let departs = chrono::Utc::now() + chrono::Duration::days(3);
-    let (status, flight) = send(&client, post.clone(), format!("{base}/api/v1/flights"), Some(&admin), json!({
-        "flight_number": "CR1", "airplane_id": airplane["id"], "departure_airport": "CRA", "arrival_airport": "CRB",
-        "departure_time": departs.to_rfc3339(), "arrival_time": (departs + chrono::Duration::hours(1)).to_rfc3339(),
-        "price_economy": 500_000, "price_business": 900_000, "currency": "INR"})).await;
-    assert_eq!(status, 201, "{flight}");
+    let flight = scheduled_flight(&client, &base, &admin, "CR1", 2, "AB").await;
     send(
         &client,
         post.clone(),
@@ -463,39 +478,7 @@ async fn a_flight_cancellation_killed_before_its_refunds_finishes_after_restart_
     let client = reqwest::Client::new();
     let post = reqwest::Method::POST;
     let admin = token_for(&client, &base, "ops@example.com", "ops-password").await;
-    let (_, city) = send(
-        &client,
-        post.clone(),
-        format!("{base}/api/v1/cities"),
-        Some(&admin),
-        json!({"name": "Crashville", "country_code": "IN"}),
-    )
-    .await;
-    for code in ["CRA", "CRB"] {
-        let (status, _) = send(
-            &client,
-            post.clone(),
-            format!("{base}/api/v1/airports"),
-            Some(&admin),
-            json!({"code": code, "name": code, "city_id": city["id"], "timezone": "Asia/Kolkata"}),
-        )
-        .await;
-        assert_eq!(status, 201);
-    }
-    let (_, airplane) = send(
-        &client,
-        post.clone(),
-        format!("{base}/api/v1/airplanes"),
-        Some(&admin),
-        json!({"model": "Crash 12", "rows": 12, "seat_letters": "ABC DEF"}),
-    )
-    .await;
-    let departs = chrono::Utc::now() + chrono::Duration::days(3);
-    let (status, flight) = send(&client, post.clone(), format!("{base}/api/v1/flights"), Some(&admin), json!({
-        "flight_number": "CR2", "airplane_id": airplane["id"], "departure_airport": "CRA", "arrival_airport": "CRB",
-        "departure_time": departs.to_rfc3339(), "arrival_time": (departs + chrono::Duration::hours(1)).to_rfc3339(),
-        "price_economy": 500_000, "price_business": 900_000, "currency": "INR"})).await;
-    assert_eq!(status, 201, "{flight}");
+    let flight = scheduled_flight(&client, &base, &admin, "CR2", 12, "ABC DEF").await;
     let flight_id = flight["id"].as_i64().expect("id");
     let token = token_for(&client, &base, "tess@example.com", "traveller-pw").await;
     // 40 confirmed, 20 pending, 10 cancelled by their traveller.
