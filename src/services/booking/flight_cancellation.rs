@@ -187,6 +187,7 @@ async fn refundable_bookings(db: &Database, flight_id: i32) -> Result<Vec<i32>, 
         .into_iter()
         .map(|p| p.booking_id)
         .collect();
+    ids.sort_unstable();
     ids.dedup();
     Ok(ids)
 }
