@@ -69,17 +69,9 @@ pub fn enqueue_for_each(
     max_attempts: u32,
     now: NaiveDateTime,
 ) -> Result<InsertStatement, AppError> {
-    let rows = Query::select()
+    let owners = Query::select()
         .column((booking::Entity, booking::Column::Id))
-        .expr(Expr::val(kind))
         .column((user::Entity, user::Column::Email))
-        .expr(Expr::val(PENDING))
-        .expr(Expr::val(0))
-        .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
-        .expr(Expr::val(now))
-        .expr(Expr::val(now))
-        .expr(Expr::val(details))
-        .expr(Expr::val(new_message_key()))
         .from(booking::Entity)
         .inner_join(
             user::Entity,
@@ -88,23 +80,16 @@ pub fn enqueue_for_each(
         )
         .and_where(Expr::col((booking::Entity, booking::Column::Id)).in_subquery(bookings))
         .to_owned();
-    Ok(Query::insert()
-        .into_table(email::Entity)
-        .columns([
-            email::Column::BookingId,
-            email::Column::Kind,
-            email::Column::Recipient,
-            email::Column::Status,
-            email::Column::Attempts,
-            email::Column::MaxAttempts,
-            email::Column::NextAttemptAt,
-            email::Column::CreatedAt,
-            email::Column::Details,
-            email::Column::MessageKey,
-        ])
-        .select_from(rows)
-        .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
-        .to_owned())
+    let email = PendingEmail {
+        kind,
+        details,
+        max_attempts,
+        now,
+    };
+    email.insert_for(
+        owners,
+        &[email::Column::BookingId, email::Column::Recipient],
+    )
 }
 
 /// What a `password_reset` email keeps: the seed its token is made from (see
@@ -123,23 +108,48 @@ pub fn enqueue_for_account(
     max_attempts: u32,
     now: NaiveDateTime,
 ) -> Result<InsertStatement, AppError> {
-    let row = Query::select()
+    let account = Query::select()
         .column(user::Column::Email)
-        .expr(Expr::val(kind))
-        .expr(Expr::val(PENDING))
-        .expr(Expr::val(0))
-        .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
-        .expr(Expr::val(now))
-        .expr(Expr::val(now))
-        .expr(Expr::val(details))
-        .expr(Expr::val(new_message_key()))
         .from(user::Entity)
         .and_where(user::Column::Email.eq(address))
         .to_owned();
-    Ok(Query::insert()
-        .into_table(email::Entity)
-        .columns([
-            email::Column::Recipient,
+    let email = PendingEmail {
+        kind,
+        details: Some(details),
+        max_attempts,
+        now,
+    };
+    email.insert_for(account, &[email::Column::Recipient])
+}
+
+/// A new email's fixed values, written once per row that a SELECT gives.
+struct PendingEmail<'a> {
+    kind: &'a str,
+    details: Option<String>,
+    max_attempts: u32,
+    now: NaiveDateTime,
+}
+
+impl PendingEmail<'_> {
+    /// `INSERT INTO email_outbox (addressed…, kind, …) SELECT addressed…, 'kind', …`: one row
+    /// per row of `addressed`, whose columns are `addressed_columns` (the recipient at least).
+    fn insert_for(
+        self,
+        mut addressed: SelectStatement,
+        addressed_columns: &[email::Column],
+    ) -> Result<InsertStatement, AppError> {
+        addressed
+            .expr(Expr::val(self.kind))
+            .expr(Expr::val(PENDING))
+            .expr(Expr::val(0))
+            .expr(Expr::val(
+                i32::try_from(self.max_attempts).unwrap_or(i32::MAX),
+            ))
+            .expr(Expr::val(self.now))
+            .expr(Expr::val(self.now))
+            .expr(Expr::val(self.details))
+            .expr(Expr::val(new_message_key()));
+        let columns = addressed_columns.iter().copied().chain([
             email::Column::Kind,
             email::Column::Status,
             email::Column::Attempts,
@@ -148,10 +158,14 @@ pub fn enqueue_for_account(
             email::Column::CreatedAt,
             email::Column::Details,
             email::Column::MessageKey,
-        ])
-        .select_from(row)
-        .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
-        .to_owned())
+        ]);
+        Ok(Query::insert()
+            .into_table(email::Entity)
+            .columns(columns)
+            .select_from(addressed)
+            .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
+            .to_owned())
+    }
 }
 
 /// Takes up to `limit` due emails for this worker: a conditional write per email, so of
