@@ -8,6 +8,7 @@ pub mod docs;
 pub mod extractors;
 pub mod health;
 pub mod identity;
+pub mod metrics;
 pub mod site;
 
 use actix_governor::Governor;

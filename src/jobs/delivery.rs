@@ -19,6 +19,7 @@ use crate::clock;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::jobs::queue::{EmailJob, EmailQueue};
+use crate::metrics::{EmailOutcome, Outcomes};
 use crate::models::booking::{booking, booking_seat};
 use crate::models::catalog::{airport, flight, Currency, Money};
 use crate::models::identity::user;
@@ -60,6 +61,8 @@ pub struct Delivery {
     pub from: Mailbox,
     pub public_url: String,
     pub retry_seconds: u64,
+    /// Where each send attempt's outcome is counted.
+    pub outcomes: &'static Outcomes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,13 +134,15 @@ impl Delivery {
         match self.send_one(&email).await {
             Ok(Handed::Back) => Ok(Outcome::Stale),
             Ok(Handed::Over) => {
+                // Counted once handed over: the server has it, whatever the record does next.
+                self.outcomes.email(EmailOutcome::Sent);
                 outbox::mark_sent(&self.db, email.id, clock::now()).await?;
                 Ok(Outcome::Sent)
             }
             Err(err) => {
                 let error = format!("{err:#}");
                 tracing::warn!(email_id = email.id, error = %error, "email not sent; will retry");
-                outbox::mark_attempt_failed(
+                let outcome = outbox::mark_attempt_failed(
                     &self.db,
                     &email,
                     &error,
@@ -145,6 +150,7 @@ impl Delivery {
                     clock::now(),
                 )
                 .await?;
+                self.outcomes.email(outcome);
                 Ok(Outcome::Failed)
             }
         }
