@@ -3,13 +3,14 @@
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Expr, InsertStatement, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    UpdateMany,
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, UpdateMany,
 };
 
 use crate::db::plan::{Expect, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::EmailOutcome;
 use crate::models::booking::booking;
 use crate::models::identity::user;
 use crate::models::notify::email::{self, FAILED, PENDING, SENT};
@@ -311,14 +312,14 @@ pub async fn mark_sent(db: &Database, id: i32, now: NaiveDateTime) -> Result<(),
 }
 
 /// Records a failed attempt: tried again after `retry_seconds · 2^(attempts-1)` (at most a
-/// day), or given up (`failed`) once it has been tried `max_attempts` times.
+/// day), or given up (`failed`) once it has been tried `max_attempts` times; says which.
 pub async fn mark_attempt_failed(
     db: &Database,
     sent: &email::Model,
     error: &str,
     retry_seconds: u64,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<EmailOutcome, AppError> {
     let attempts = sent.attempts + 1;
     let give_up = attempts >= sent.max_attempts;
     let delay = backoff_seconds(retry_seconds, attempts);
@@ -343,7 +344,11 @@ pub async fn mark_attempt_failed(
         .into_query();
     db.execute(WritePlan::new().write("failed", failed, Expect::Any))
         .await?;
-    Ok(())
+    Ok(if give_up {
+        EmailOutcome::Failed
+    } else {
+        EmailOutcome::Retried
+    })
 }
 
 fn backoff_seconds(retry_seconds: u64, attempts: i32) -> i64 {
@@ -352,6 +357,14 @@ fn backoff_seconds(retry_seconds: u64, attempts: i32) -> i64 {
         .min(20);
     let delay = retry_seconds.saturating_mul(1u64 << doublings).min(86_400);
     i64::try_from(delay).unwrap_or(86_400)
+}
+
+/// Emails still to be sent: due now, waiting for a retry, or being sent.
+pub async fn waiting(db: &Database) -> Result<u64, AppError> {
+    Ok(email::Entity::find()
+        .filter(email::Column::Status.eq(PENDING))
+        .count(&db.reader)
+        .await?)
 }
 
 /// Emails by status, newest first.
