@@ -17,12 +17,24 @@ use crate::views::ProblemView;
 #[serde(deny_unknown_fields)]
 pub struct SignUpBody {
     /// A plain address (`local@domain`): no display name, comment or quotes.
-    #[schema(example = "asha@example.com")]
+    #[schema(
+        example = "asha@example.com",
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64})*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     pub email: String,
-    /// At least 8 characters, not only white space, not the email or its local part, and not
-    /// one of the 10,000 most common passwords (else 422 `weak_password`).
-    #[schema(example = "Tr4vel-to-Goa!")]
+    /// At least 8 characters and at most 1024 bytes, not only white space, not the email or
+    /// its local part, and not one of the 10,000 most common passwords (else 422
+    /// `weak_password`).
+    #[schema(example = "Tr4vel-to-Goa!", min_length = 8, max_length = 1024)]
     pub password: String,
+    /// 1-200 characters once trimmed, no control characters.
+    #[schema(
+        example = "Asha Rao",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
 }
 
@@ -56,7 +68,7 @@ pub struct SignInBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
-    #[schema(example = "admin")]
+    #[schema(value_type = Role, example = "admin")]
     pub role: String,
 }
 
@@ -159,7 +171,7 @@ pub async fn sign_out(
 pub struct ChangePasswordBody {
     pub current_password: String,
     /// The rule of the sign-up password (else 422 `weak_password`).
-    #[schema(example = "Tr4vel-to-Goa!")]
+    #[schema(example = "Tr4vel-to-Goa!", min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 

@@ -5,6 +5,8 @@ pub mod admin;
 pub mod booking;
 pub mod catalog;
 pub mod docs;
+pub mod docs_responses;
+pub mod docs_schemas;
 pub mod extractors;
 pub mod health;
 pub mod identity;

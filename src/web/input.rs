@@ -37,3 +37,79 @@ pub fn query_config() -> web::QueryConfig {
         AppError::Malformed(format!("invalid query string: {err}")).into()
     })
 }
+
+/// Whole numbers in JSON bodies. `2.0` is the same JSON number as `2` (and an `integer` to
+/// JSON Schema), so integer fields take either; `2.5`, a string or a value out of the field's
+/// range is still a wrong type (400). Use with `#[serde(deserialize_with = ...)]`.
+pub mod whole {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    /// Beyond 2^53 a float no longer holds every whole number exactly.
+    const EXACT_FLOAT_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+    fn convert<T: TryFrom<i64>, E: Error>(number: serde_json::Number) -> Result<T, E> {
+        let whole = number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < EXACT_FLOAT_LIMIT)
+                .map(|f| f as i64)
+        });
+        whole.and_then(|n| T::try_from(n).ok()).ok_or_else(|| {
+            E::custom(format!(
+                "invalid value: {number}, expected a whole number in range"
+            ))
+        })
+    }
+
+    pub fn number<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i64>,
+    {
+        convert(serde_json::Number::deserialize(deserializer)?)
+    }
+
+    /// For optional fields; pair with `#[serde(default)]`.
+    pub fn optional<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i64>,
+    {
+        Option::<serde_json::Number>::deserialize(deserializer)?
+            .map(convert)
+            .transpose()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[derive(serde::Deserialize, Debug)]
+        struct Body {
+            #[serde(deserialize_with = "super::number")]
+            n: i32,
+            #[serde(default, deserialize_with = "super::optional")]
+            o: Option<i64>,
+        }
+
+        fn parse(json: &str) -> Result<Body, serde_json::Error> {
+            serde_json::from_str(json)
+        }
+
+        #[test]
+        fn whole_floats_are_whole_numbers_and_the_rest_is_refused() {
+            let body = parse(r#"{"n": -7.0, "o": 1000000000000.0}"#).unwrap();
+            assert_eq!((body.n, body.o), (-7, Some(1_000_000_000_000)));
+            assert_eq!(parse(r#"{"n": 3}"#).unwrap().o, None);
+            assert_eq!(parse(r#"{"n": 3, "o": null}"#).unwrap().o, None);
+            for bad in [
+                r#"{"n": 2.5}"#,
+                r#"{"n": "2"}"#,
+                r#"{"n": 3000000000}"#,
+                r#"{"n": 1e300}"#,
+                r#"{"n": 1, "o": 0.5}"#,
+            ] {
+                assert!(parse(bad).is_err(), "{bad} should be refused");
+            }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Airplane endpoints: public reads, admin-only writes.
 
+use crate::web::input::whole;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -18,21 +19,46 @@ use crate::views::{PageView, ProblemView};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AirplaneBody {
-    #[schema(example = "Airbus A320neo")]
+    #[schema(
+        example = "Airbus A320neo",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub model: String,
+    #[schema(minimum = 1, maximum = 100)]
+    #[serde(deserialize_with = "whole::number")]
     pub rows: i32,
-    #[schema(example = "ABC DEF")]
+    /// Distinct upper-case letters, one space for each aisle.
+    #[schema(
+        example = "ABC DEF",
+        min_length = 1,
+        max_length = 40,
+        pattern = r"^[A-Z]+( [A-Z]+)*$"
+    )]
     pub seat_letters: String,
-    #[serde(default)]
+    /// The first N rows are business class; at most `rows`.
+    #[serde(default, deserialize_with = "whole::number")]
+    #[schema(minimum = 0, maximum = 100)]
     pub business_rows: i32,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AirplanePatch {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub model: Option<String>,
+    #[schema(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub rows: Option<i32>,
+    #[schema(min_length = 1, max_length = 40, pattern = r"^[A-Z]+( [A-Z]+)*$")]
     pub seat_letters: Option<String>,
+    #[schema(minimum = 0, maximum = 100)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub business_rows: Option<i32>,
 }
 

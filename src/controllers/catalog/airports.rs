@@ -1,10 +1,12 @@
 //! Airport endpoints: public reads, admin-only writes.
 
+use crate::web::input::whole;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{checked, ListParams};
+use crate::controllers::docs_schemas;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
 use crate::models::catalog::IataCode;
@@ -19,20 +21,38 @@ use crate::views::{PageView, ProblemView};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AirportBody {
-    #[schema(example = "DEL")]
+    /// IATA: 3 letters (stored upper case).
+    #[schema(example = "DEL", pattern = r"^[A-Za-z]{3}$")]
     pub code: String,
+    #[schema(
+        example = "Indira Gandhi International",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "whole::number")]
     pub city_id: i32,
-    #[schema(example = "Asia/Kolkata")]
+    #[schema(schema_with = docs_schemas::timezone)]
     pub timezone: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AirportPatch {
+    #[schema(pattern = r"^[A-Za-z]{3}$")]
     pub code: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub city_id: Option<i32>,
+    #[schema(schema_with = docs_schemas::timezone_or_null)]
     pub timezone: Option<String>,
 }
 

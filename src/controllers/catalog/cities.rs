@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{checked, ListParams};
+use crate::controllers::docs_schemas;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
 use crate::models::catalog::CountryCode;
@@ -16,15 +17,28 @@ use crate::views::{PageView, ProblemView};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CityBody {
+    /// 1-100 characters once trimmed, no control characters.
+    #[schema(
+        example = "New Delhi",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
-    #[schema(example = "IN")]
+    #[schema(schema_with = docs_schemas::country_code)]
     pub country_code: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CityPatch {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
+    #[schema(schema_with = docs_schemas::country_code_or_null)]
     pub country_code: Option<String>,
 }
 

@@ -18,7 +18,12 @@ const MAX_REASON: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct FlightCancelBody {
     /// Told to every traveller in the "flight cancelled" email.
-    #[schema(example = "Aircraft unserviceable", min_length = 1, max_length = 500)]
+    #[schema(
+        example = "Aircraft unserviceable",
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub reason: String,
 }
 

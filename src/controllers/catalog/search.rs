@@ -20,21 +20,47 @@ const MAX_PASSENGERS: i32 = 9;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Departure airport code.
+    /// Departure airport code (IATA, 3 letters, either case).
+    #[param(pattern = "^[A-Za-z]{3}$", example = "DEL")]
     pub from: Option<String>,
     /// Arrival airport code.
+    #[param(pattern = "^[A-Za-z]{3}$", example = "BOM")]
     pub to: Option<String>,
     /// The departure's local date at the departure airport, YYYY-MM-DD.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub date: Option<String>,
-    /// Keep flights with at least this many free seats (1-9).
+    /// Keep flights with at least this many free seats.
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 9)]
     pub passengers: Option<String>,
-    /// Inclusive bounds on `price_economy`, minor units.
+    /// Inclusive lower bound on `price_economy`, minor units.
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub min_price: Option<String>,
+    /// Inclusive upper bound on `price_economy`, minor units; not below `min_price`.
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub max_price: Option<String>,
-    /// `price`, `-price`, `departure_time` (default) or `-departure_time`.
+    /// Default `departure_time`; a leading `-` sorts descending.
+    #[param(value_type = Option<SortParam>)]
     pub sort: Option<String>,
+    /// From 1.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     pub page: Option<String>,
+    /// 1-100, default 20.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
+}
+
+/// The orders `sort` takes (documentation only: the value is parsed by `SearchSort::parse`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum SortParam {
+    #[schema(rename = "price")]
+    Price,
+    #[schema(rename = "-price")]
+    PriceDesc,
+    #[schema(rename = "departure_time")]
+    DepartureTime,
+    #[schema(rename = "-departure_time")]
+    DepartureTimeDesc,
 }
 
 /// An absent or empty query value means "no filter" (what an HTML form sends for a blank field).
