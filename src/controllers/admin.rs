@@ -28,7 +28,7 @@ pub enum NotificationStatus {
 #[into_params(parameter_in = Query)]
 pub struct NotificationParams {
     /// Absent: all.
-    #[param(value_type = Option<NotificationStatus>)]
+    #[param(value_type = Option<NotificationStatus>, inline)]
     pub status: Option<String>,
     /// From 1.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]

@@ -1,5 +1,6 @@
 //! Booking endpoints: holding seats, reading and cancelling bookings, paying, checking in.
 
+use crate::web::input::JsonBody;
 use crate::web::input::whole;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -156,7 +157,7 @@ pub struct BookingListParams {
 #[post("/bookings")]
 pub async fn create_booking(
     state: web::Data<AppState>,
-    Guarded(user, body): Guarded<AuthUser, web::Json<BookingBody>>,
+    Guarded(user, body): Guarded<AuthUser, JsonBody<BookingBody>>,
     client: ClientAddress,
 ) -> Result<HttpResponse, AppError> {
     let new = body.into_inner().parse(client)?;
@@ -275,7 +276,7 @@ pub async fn pay_booking(
     state: web::Data<AppState>,
     request: HttpRequest,
     id: web::Path<i32>,
-    Guarded(user, body): Guarded<AuthUser, web::Json<PaymentBody>>,
+    Guarded(user, body): Guarded<AuthUser, JsonBody<PaymentBody>>,
 ) -> Result<HttpResponse, AppError> {
     let key = match request.headers().get("idempotency-key").map(|v| v.to_str()) {
         Some(Err(_)) => {

@@ -4,6 +4,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::docs_links::Links;
 use super::docs_responses::SharedResponses;
 use super::{admin, booking, catalog, identity};
 
@@ -106,7 +107,7 @@ struct V1;
 #[openapi(
     info(title = "Skybook API", description = "Flight search, seat maps, bookings and payments."),
     nest((path = "/api/v1", api = V1)),
-    modifiers(&BearerAuth, &MethodNotAllowed, &SharedResponses),
+    modifiers(&BearerAuth, &MethodNotAllowed, &SharedResponses, &Links),
     tags(
         (name = "identity", description = "Accounts, tokens and roles"),
         (name = "catalog", description = "Cities, airports, airplanes, flights and search"),

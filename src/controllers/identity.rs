@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::extractors::{AdminUser, AuthUser, Guarded};
+use crate::web::input::JsonBody;
 use crate::error::{AppError, Validator};
 use crate::models::identity::{Email, Role};
 use crate::services::identity::{self, parse_person_name, Password, UserForSignup};
@@ -85,7 +86,7 @@ pub struct RoleBody {
 #[post("/signup")]
 pub async fn sign_up(
     state: web::Data<AppState>,
-    body: web::Json<SignUpBody>,
+    body: JsonBody<SignUpBody>,
 ) -> Result<HttpResponse, AppError> {
     let new = UserForSignup::try_from(body.into_inner())?;
     let user = identity::sign_up(&state.db, new).await?;
@@ -104,7 +105,7 @@ pub async fn sign_up(
 #[post("/signin")]
 pub async fn sign_in(
     state: web::Data<AppState>,
-    body: web::Json<SignInBody>,
+    body: JsonBody<SignInBody>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let signed_in = identity::sign_in(&state.db, &state.tokens, &body.email, body.password).await?;
@@ -137,7 +138,7 @@ pub async fn me(user: AuthUser) -> HttpResponse {
 )]
 #[put("/admin/users/{id}/role")]
 pub async fn set_role(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<RoleBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<RoleBody>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
@@ -190,7 +191,7 @@ pub struct ChangePasswordBody {
 )]
 #[put("/me/password")]
 pub async fn change_password(
-    Guarded(user, body): Guarded<AuthUser, web::Json<ChangePasswordBody>>,
+    Guarded(user, body): Guarded<AuthUser, JsonBody<ChangePasswordBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod booking;
 pub mod catalog;
 pub mod docs;
+pub mod docs_links;
 pub mod docs_responses;
 pub mod docs_schemas;
 pub mod extractors;

@@ -2,7 +2,9 @@
 //! `malformed_request`, oversized bodies 413, unparsable path ids 404 — never a 500.
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::{web, HttpRequest};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 
 use crate::error::AppError;
 
@@ -25,6 +27,42 @@ pub fn json_config() -> web::JsonConfig {
             };
             app_error.into()
         })
+}
+
+/// A JSON request body read into `T`. Unlike `web::Json<T>` alone, only a JSON object is
+/// taken: serde reads a struct from an array too (`["Delhi", "IN"]` as a city), which the
+/// contract calls a wrong type (400). The `json_config` limits and errors apply as before.
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for JsonBody<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = json.await?.into_inner();
+            if !value.is_object() {
+                return Err(AppError::Malformed("the body must be a JSON object".into()).into());
+            }
+            serde_json::from_value(value)
+                .map(JsonBody)
+                .map_err(|e| AppError::Malformed(format!("invalid JSON body: {e}")).into())
+        })
+    }
 }
 
 pub fn path_config() -> web::PathConfig {

@@ -1,5 +1,6 @@
 //! Airplane endpoints: public reads, admin-only writes.
 
+use crate::web::input::JsonBody;
 use crate::web::input::whole;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
@@ -128,7 +129,7 @@ pub async fn get_airplane(
     security(("bearer" = ["admin"])))]
 #[post("/airplanes")]
 pub async fn create_airplane(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirplaneBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<AirplaneBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let airplane = airplanes::create(&state.db, body.into_inner().try_into()?).await?;
@@ -140,7 +141,7 @@ pub async fn create_airplane(
     security(("bearer" = ["admin"])))]
 #[patch("/airplanes/{id}")]
 pub async fn update_airplane(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirplanePatch>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<AirplanePatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

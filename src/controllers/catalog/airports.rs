@@ -1,5 +1,6 @@
 //! Airport endpoints: public reads, admin-only writes.
 
+use crate::web::input::JsonBody;
 use crate::web::input::whole;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
@@ -116,7 +117,7 @@ pub async fn get_airport(
     security(("bearer" = ["admin"])))]
 #[post("/airports")]
 pub async fn create_airport(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirportBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<AirportBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let airport = airports::create(&state.db, body.into_inner().try_into()?).await?;
@@ -128,7 +129,7 @@ pub async fn create_airport(
     security(("bearer" = ["admin"])))]
 #[patch("/airports/{id}")]
 pub async fn update_airport(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirportPatch>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<AirportPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{checked, ListParams};
+use crate::web::input::JsonBody;
 use crate::controllers::docs_schemas;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
@@ -96,7 +97,7 @@ pub async fn get_city(
     security(("bearer" = ["admin"])))]
 #[post("/cities")]
 pub async fn create_city(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<CityBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<CityBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let city = cities::create(&state.db, body.into_inner().try_into()?).await?;
@@ -108,7 +109,7 @@ pub async fn create_city(
     security(("bearer" = ["admin"])))]
 #[patch("/cities/{id}")]
 pub async fn update_city(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<CityPatch>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<CityPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

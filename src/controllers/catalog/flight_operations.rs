@@ -4,6 +4,7 @@ use actix_web::{post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::web::input::JsonBody;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
 use crate::services::booking::flight_cancellation::cancel_flight;
@@ -57,7 +58,7 @@ pub fn parse_reason(reason: &str) -> Result<String, AppError> {
     security(("bearer" = ["admin"])))]
 #[post("/flights/{id}/cancel")]
 pub async fn cancel(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<FlightCancelBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<FlightCancelBody>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

@@ -1,5 +1,6 @@
 //! Flight endpoints: public reads and seat maps, admin-only writes.
 
+use crate::web::input::JsonBody;
 use crate::web::input::whole;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -183,7 +184,7 @@ pub async fn flight_seats(
     security(("bearer" = ["admin"])))]
 #[post("/flights")]
 pub async fn create_flight(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<FlightBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<FlightBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let flight = flights::create(&state.db, body.into_inner().try_into()?).await?;
@@ -195,7 +196,7 @@ pub async fn create_flight(
     security(("bearer" = ["admin"])))]
 #[patch("/flights/{id}")]
 pub async fn update_flight(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<FlightPatch>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<FlightPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

@@ -20,11 +20,12 @@ const MAX_PASSENGERS: i32 = 9;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Departure airport code (IATA, 3 letters, either case).
-    #[param(pattern = "^[A-Za-z]{3}$", example = "DEL")]
+    /// Departure airport code (IATA, 3 letters, either case); empty like absent, as a blank
+    /// form field sends it.
+    #[param(pattern = "^([A-Za-z]{3})?$", example = "DEL")]
     pub from: Option<String>,
     /// Arrival airport code.
-    #[param(pattern = "^[A-Za-z]{3}$", example = "BOM")]
+    #[param(pattern = "^([A-Za-z]{3})?$", example = "BOM")]
     pub to: Option<String>,
     /// The departure's local date at the departure airport, YYYY-MM-DD.
     #[param(value_type = Option<chrono::NaiveDate>)]
@@ -39,7 +40,7 @@ pub struct SearchParams {
     #[param(value_type = Option<i64>, minimum = 0)]
     pub max_price: Option<String>,
     /// Default `departure_time`; a leading `-` sorts descending.
-    #[param(value_type = Option<SortParam>)]
+    #[param(value_type = Option<SortParam>, inline)]
     pub sort: Option<String>,
     /// From 1.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
