@@ -14,27 +14,17 @@ use crate::state::AppState;
 use crate::views::notify::NotificationView;
 use crate::views::{PageView, ProblemView};
 
-/// The states an email can be in (documentation of `status`).
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum NotificationStatus {
-    Pending,
-    Sent,
-    Failed,
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NotificationParams {
     /// Absent: all.
-    #[param(value_type = Option<NotificationStatus>, inline)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_email_status)]
     pub status: Option<String>,
     /// From 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_page)]
     pub page: Option<String>,
     /// 1-100, default 20.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_per_page)]
     pub per_page: Option<String>,
 }
 

@@ -136,13 +136,13 @@ pub enum PaymentMethod {
 #[into_params(parameter_in = Query)]
 pub struct BookingListParams {
     /// Admins only (a customer gets 403): everyone's bookings.
-    #[param(value_type = Option<bool>)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_bool)]
     pub all: Option<String>,
     /// From 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_page)]
     pub page: Option<String>,
     /// 1-100, default 20.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_per_page)]
     pub per_page: Option<String>,
 }
 

@@ -3,7 +3,9 @@
 //! drift apart. Used with `#[schema(schema_with = ...)]`; the `_or_null` forms are for
 //! optional fields of a `PATCH`, where `null` means "leave as is".
 
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::Array;
 
 fn string_enum(values: Vec<String>, example: &str, nullable: bool) -> Object {
@@ -78,6 +80,77 @@ pub fn currency() -> Object {
 
 pub fn currency_or_null() -> Object {
     string_enum(currencies(), "INR", true)
+}
+
+/// Query values: the API reads an empty value as an absent one (what a blank form field
+/// sends; API.md's search example has `min_price=&max_price=`), so each query schema is its
+/// type or the empty string.
+fn or_empty(schema: ObjectBuilder) -> Schema {
+    let empty = ObjectBuilder::new().schema_type(Type::String).max_length(Some(0));
+    Schema::AnyOf(AnyOfBuilder::new().item(schema).item(empty).build())
+}
+
+fn integer(minimum: i64, maximum: Option<i64>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(minimum))
+        .maximum(maximum)
+}
+
+fn query_enum(values: &[&str]) -> Schema {
+    or_empty(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values.iter().copied())),
+    )
+}
+
+/// `page`: from 1 (`PageRequest::parse`).
+pub fn query_page() -> Schema {
+    or_empty(integer(1, Some(i64::from(u32::MAX))))
+}
+
+/// `per_page`: 1 to `MAX_PER_PAGE`.
+pub fn query_per_page() -> Schema {
+    let max = crate::services::pagination::MAX_PER_PAGE as i64;
+    let default = crate::services::pagination::DEFAULT_PER_PAGE;
+    or_empty(integer(1, Some(max)).default(Some(default.into())))
+}
+
+/// `passengers` of a search: 1-9, what one booking may hold.
+pub fn query_passengers() -> Schema {
+    or_empty(integer(1, Some(9)))
+}
+
+/// A price bound in minor units.
+pub fn query_price() -> Schema {
+    or_empty(integer(0, None))
+}
+
+pub fn query_bool() -> Schema {
+    or_empty(ObjectBuilder::new().schema_type(Type::Boolean))
+}
+
+/// `sort` of a search (`SearchSort::parse`).
+pub fn query_sort() -> Schema {
+    query_enum(&["price", "-price", "departure_time", "-departure_time"])
+}
+
+/// `status` of the email outbox.
+pub fn query_email_status() -> Schema {
+    use crate::models::notify::email::{FAILED, PENDING, SENT};
+    query_enum(&[PENDING, SENT, FAILED])
+}
+
+/// A departure date, YYYY-MM-DD.
+pub fn query_date() -> Schema {
+    or_empty(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .examples([serde_json::Value::from("2099-12-01")]),
+    )
 }
 
 /// `seats` of a booking: 1-9 distinct seat names, or absent (`null`) for assigned seats.

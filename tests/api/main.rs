@@ -17,6 +17,7 @@ mod held_seat_cap;
 mod helpers;
 mod http_methods;
 mod identity;
+mod openapi;
 mod payments;
 mod rate_limits;
 mod revocation;

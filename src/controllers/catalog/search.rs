@@ -28,40 +28,26 @@ pub struct SearchParams {
     #[param(pattern = "^([A-Za-z]{3})?$", example = "BOM")]
     pub to: Option<String>,
     /// The departure's local date at the departure airport, YYYY-MM-DD.
-    #[param(value_type = Option<chrono::NaiveDate>)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_date)]
     pub date: Option<String>,
     /// Keep flights with at least this many free seats.
-    #[param(value_type = Option<i32>, minimum = 1, maximum = 9)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_passengers)]
     pub passengers: Option<String>,
     /// Inclusive lower bound on `price_economy`, minor units.
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_price)]
     pub min_price: Option<String>,
     /// Inclusive upper bound on `price_economy`, minor units; not below `min_price`.
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_price)]
     pub max_price: Option<String>,
     /// Default `departure_time`; a leading `-` sorts descending.
-    #[param(value_type = Option<SortParam>, inline)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_sort)]
     pub sort: Option<String>,
     /// From 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_page)]
     pub page: Option<String>,
     /// 1-100, default 20.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    #[param(schema_with = crate::controllers::docs_schemas::query_per_page)]
     pub per_page: Option<String>,
-}
-
-/// The orders `sort` takes (documentation only: the value is parsed by `SearchSort::parse`).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub enum SortParam {
-    #[schema(rename = "price")]
-    Price,
-    #[schema(rename = "-price")]
-    PriceDesc,
-    #[schema(rename = "departure_time")]
-    DepartureTime,
-    #[schema(rename = "-departure_time")]
-    DepartureTimeDesc,
 }
 
 /// An absent or empty query value means "no filter" (what an HTML form sends for a blank field).
