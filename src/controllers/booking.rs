@@ -1,7 +1,7 @@
 //! Booking endpoints: holding seats, reading and cancelling bookings, paying, checking in.
 
-use crate::web::input::JsonBody;
 use crate::web::input::whole;
+use crate::web::input::JsonBody;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};

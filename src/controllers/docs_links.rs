@@ -9,7 +9,12 @@ use utoipa::openapi::RefOr;
 use utoipa::Modify;
 
 /// `(link name, to operation, where `id` comes from (empty: no `id`), request body)`.
-type LinkSpec = (&'static str, &'static str, &'static str, fn() -> Option<serde_json::Value>);
+type LinkSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn() -> Option<serde_json::Value>,
+);
 
 const ID: &str = "$response.body#/id";
 
@@ -64,9 +69,19 @@ fn links_from(operation_id: &str) -> &'static [LinkSpec] {
             ("CancelBooking", "cancel_booking", ID, no_body),
         ],
         "pay_booking" => &[
-            ("ListPayments", "list_payments", "$response.body#/booking_id", no_body),
+            (
+                "ListPayments",
+                "list_payments",
+                "$response.body#/booking_id",
+                no_body,
+            ),
             ("CheckIn", "check_in", "$response.body#/booking_id", no_body),
-            ("CancelBooking", "cancel_booking", "$response.body#/booking_id", no_body),
+            (
+                "CancelBooking",
+                "cancel_booking",
+                "$response.body#/booking_id",
+                no_body,
+            ),
         ],
         _ => &[],
     }

@@ -86,7 +86,9 @@ pub fn currency_or_null() -> Object {
 /// sends; API.md's search example has `min_price=&max_price=`), so each query schema is its
 /// type or the empty string.
 fn or_empty(schema: ObjectBuilder) -> Schema {
-    let empty = ObjectBuilder::new().schema_type(Type::String).max_length(Some(0));
+    let empty = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(0));
     Schema::AnyOf(AnyOfBuilder::new().item(schema).item(empty).build())
 }
 

@@ -6,13 +6,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::extractors::{AdminUser, AuthUser, Guarded};
-use crate::web::input::JsonBody;
 use crate::error::{AppError, Validator};
 use crate::models::identity::{Email, Role};
 use crate::services::identity::{self, parse_person_name, Password, UserForSignup};
 use crate::state::AppState;
 use crate::views::identity::{SignInView, UserView};
 use crate::views::ProblemView;
+use crate::web::input::JsonBody;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

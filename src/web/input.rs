@@ -1,8 +1,8 @@
 //! Extractor configuration: malformed JSON, wrong types and unknown fields are 400
 //! `malformed_request`, oversized bodies 413, unparsable path ids 404 — never a 500.
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 

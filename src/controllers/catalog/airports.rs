@@ -1,7 +1,7 @@
 //! Airport endpoints: public reads, admin-only writes.
 
-use crate::web::input::JsonBody;
 use crate::web::input::whole;
+use crate::web::input::JsonBody;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -5,7 +5,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{checked, ListParams};
-use crate::web::input::JsonBody;
 use crate::controllers::docs_schemas;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
@@ -14,6 +13,7 @@ use crate::services::catalog::cities::{self, parse_place_name, CityForCreate, Ci
 use crate::state::AppState;
 use crate::views::catalog::CityView;
 use crate::views::{PageView, ProblemView};
+use crate::web::input::JsonBody;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

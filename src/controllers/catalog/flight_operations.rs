@@ -4,7 +4,6 @@ use actix_web::{post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::web::input::JsonBody;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
 use crate::services::booking::flight_cancellation::cancel_flight;
@@ -12,6 +11,7 @@ use crate::services::catalog::flights;
 use crate::state::AppState;
 use crate::views::catalog::FlightView;
 use crate::views::ProblemView;
+use crate::web::input::JsonBody;
 
 const MAX_REASON: usize = 500;
 

@@ -1,7 +1,7 @@
 //! Flight endpoints: public reads and seat maps, admin-only writes.
 
-use crate::web::input::JsonBody;
 use crate::web::input::whole;
+use crate::web::input::JsonBody;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Deserialize;
@@ -47,10 +47,16 @@ pub struct FlightBody {
     #[schema(example = "BOM", pattern = r"^[A-Za-z]{3}$")]
     pub arrival_airport: String,
     /// RFC 3339, in the future, before the year 2100.
-    #[schema(example = "2099-12-01T03:30:00Z", pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
+    #[schema(
+        example = "2099-12-01T03:30:00Z",
+        pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub departure_time: String,
     /// RFC 3339, after `departure_time`, before the year 2100.
-    #[schema(example = "2099-12-01T05:40:00Z", pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
+    #[schema(
+        example = "2099-12-01T05:40:00Z",
+        pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub arrival_time: String,
     /// Minor units of `currency`.
     #[schema(minimum = 0, maximum = 1000000000000_i64)]
@@ -75,9 +81,13 @@ pub struct FlightPatch {
     pub departure_airport: Option<String>,
     #[schema(pattern = r"^[A-Za-z]{3}$")]
     pub arrival_airport: Option<String>,
-    #[schema(pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
+    #[schema(
+        pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub departure_time: Option<String>,
-    #[schema(pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
+    #[schema(
+        pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub arrival_time: Option<String>,
     #[schema(minimum = 0, maximum = 1000000000000_i64)]
     #[serde(default, deserialize_with = "whole::optional")]
