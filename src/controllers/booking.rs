@@ -1,7 +1,5 @@
 //! Booking endpoints: holding seats, reading and cancelling bookings, paying, checking in.
 
-use crate::web::input::whole;
-use crate::web::input::JsonBody;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -20,6 +18,7 @@ use crate::services::pagination::PageRequest;
 use crate::state::AppState;
 use crate::views::booking::{BoardingPassListView, BookingView, PaymentListView, PaymentView};
 use crate::views::{PageView, ProblemView};
+use crate::web::input::{whole, JsonBody};
 
 impl From<&AuthUser> for Caller {
     fn from(user: &AuthUser) -> Self {

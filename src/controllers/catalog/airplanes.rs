@@ -1,7 +1,5 @@
 //! Airplane endpoints: public reads, admin-only writes.
 
-use crate::web::input::whole;
-use crate::web::input::JsonBody;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,6 +14,7 @@ use crate::services::catalog::airplanes::{
 use crate::state::AppState;
 use crate::views::catalog::AirplaneView;
 use crate::views::{PageView, ProblemView};
+use crate::web::input::{whole, JsonBody};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,7 +1,5 @@
 //! Airport endpoints: public reads, admin-only writes.
 
-use crate::web::input::whole;
-use crate::web::input::JsonBody;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -18,6 +16,7 @@ use crate::services::catalog::cities::parse_place_name;
 use crate::state::AppState;
 use crate::views::catalog::AirportView;
 use crate::views::{PageView, ProblemView};
+use crate::web::input::{whole, JsonBody};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

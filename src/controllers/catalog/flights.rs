@@ -1,7 +1,5 @@
 //! Flight endpoints: public reads and seat maps, admin-only writes.
 
-use crate::web::input::whole;
-use crate::web::input::JsonBody;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Deserialize;
@@ -18,6 +16,7 @@ use crate::services::catalog::seats;
 use crate::state::AppState;
 use crate::views::catalog::{FlightView, SeatMapView};
 use crate::views::ProblemView;
+use crate::web::input::{whole, JsonBody};
 
 fn parse_timestamp(input: &str) -> Result<DateTime<Utc>, String> {
     let time = DateTime::parse_from_rfc3339(input.trim())
