@@ -17,9 +17,14 @@ use crate::views::{PageView, ProblemView};
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NotificationParams {
-    /// `pending`, `sent` or `failed`; absent: all.
+    /// Absent: all.
+    #[param(schema_with = crate::controllers::docs_schemas::query_email_status)]
     pub status: Option<String>,
+    /// From 1.
+    #[param(schema_with = crate::controllers::docs_schemas::query_page)]
     pub page: Option<String>,
+    /// 1-100, default 20.
+    #[param(schema_with = crate::controllers::docs_schemas::query_per_page)]
     pub per_page: Option<String>,
 }
 

@@ -18,6 +18,7 @@ use crate::services::pagination::PageRequest;
 use crate::state::AppState;
 use crate::views::booking::{BoardingPassListView, BookingView, PaymentListView, PaymentView};
 use crate::views::{PageView, ProblemView};
+use crate::web::input::{whole, JsonBody};
 
 impl From<&AuthUser> for Caller {
     fn from(user: &AuthUser) -> Self {
@@ -31,16 +32,25 @@ impl From<&AuthUser> for Caller {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PassengerBody {
-    #[schema(example = "Asha Rao")]
+    #[schema(
+        example = "Asha Rao",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookingBody {
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "whole::number")]
     pub flight_id: i32,
     /// One seat per passenger, e.g. `["12C", "12D"]`; leave out to have seats assigned.
+    #[schema(schema_with = crate::controllers::docs_schemas::seat_list)]
     pub seats: Option<Vec<String>>,
+    #[schema(min_items = 1, max_items = 9)]
     pub passengers: Vec<PassengerBody>,
 }
 
@@ -99,20 +109,39 @@ impl BookingBody {
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
     /// Must equal the booking's total, in minor units.
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
+    #[serde(deserialize_with = "whole::number")]
     pub amount: i64,
-    #[schema(example = "INR")]
+    /// Must equal the booking's currency.
+    #[schema(schema_with = crate::controllers::docs_schemas::currency)]
     pub currency: String,
-    /// Sandbox: `pm_card_ok`, `pm_card_declined` or `pm_card_error`.
-    #[schema(example = "pm_card_ok")]
+    /// The sandbox provider's: `pm_card_ok` succeeds, `pm_card_declined` is declined (402),
+    /// `pm_card_error` fails at the provider (502).
+    #[schema(value_type = PaymentMethod, example = "pm_card_ok")]
     pub payment_method: String,
+}
+
+/// The sandbox payment methods (documentation of `payment_method`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PaymentMethod {
+    PmCardOk,
+    PmCardDeclined,
+    PmCardError,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BookingListParams {
-    /// Admins only: everyone's bookings.
+    /// Admins only (a customer gets 403): everyone's bookings.
+    #[param(schema_with = crate::controllers::docs_schemas::query_bool)]
     pub all: Option<String>,
+    /// From 1.
+    #[param(schema_with = crate::controllers::docs_schemas::query_page)]
     pub page: Option<String>,
+    /// 1-100, default 20.
+    #[param(schema_with = crate::controllers::docs_schemas::query_per_page)]
     pub per_page: Option<String>,
 }
 
@@ -127,7 +156,7 @@ pub struct BookingListParams {
 #[post("/bookings")]
 pub async fn create_booking(
     state: web::Data<AppState>,
-    Guarded(user, body): Guarded<AuthUser, web::Json<BookingBody>>,
+    Guarded(user, body): Guarded<AuthUser, JsonBody<BookingBody>>,
     client: ClientAddress,
 ) -> Result<HttpResponse, AppError> {
     let new = body.into_inner().parse(client)?;
@@ -227,7 +256,7 @@ pub async fn boarding_passes(
 
 #[utoipa::path(tag = "booking", params(
         ("id" = i32, Path),
-        ("Idempotency-Key" = String, Header, description = "1-255 characters; the same key and body replay the first result"),
+        ("Idempotency-Key" = String, Header, min_length = 1, max_length = 255, description = "1-255 characters; the same key and body replay the first result"),
     ),
     request_body = PaymentBody,
     responses(
@@ -246,7 +275,7 @@ pub async fn pay_booking(
     state: web::Data<AppState>,
     request: HttpRequest,
     id: web::Path<i32>,
-    Guarded(user, body): Guarded<AuthUser, web::Json<PaymentBody>>,
+    Guarded(user, body): Guarded<AuthUser, JsonBody<PaymentBody>>,
 ) -> Result<HttpResponse, AppError> {
     let key = match request.headers().get("idempotency-key").map(|v| v.to_str()) {
         Some(Err(_)) => {

@@ -4,6 +4,8 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::docs_links::Links;
+use super::docs_responses::SharedResponses;
 use super::{admin, booking, catalog, identity, manage, metrics, recovery};
 
 struct BearerAuth;
@@ -109,7 +111,7 @@ struct V1;
     paths(metrics::metrics),
     info(title = "Skybook API", description = "Flight search, seat maps, bookings and payments."),
     nest((path = "/api/v1", api = V1)),
-    modifiers(&BearerAuth, &MethodNotAllowed),
+    modifiers(&BearerAuth, &MethodNotAllowed, &SharedResponses, &Links),
     tags(
         (name = "identity", description = "Accounts, tokens and roles"),
         (name = "catalog", description = "Cities, airports, airplanes, flights and search"),

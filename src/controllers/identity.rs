@@ -12,17 +12,30 @@ use crate::services::identity::{self, parse_person_name, Password, UserForSignup
 use crate::state::AppState;
 use crate::views::identity::{SignInView, UserView};
 use crate::views::ProblemView;
+use crate::web::input::JsonBody;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpBody {
     /// A plain address (`local@domain`): no display name, comment or quotes.
-    #[schema(example = "asha@example.com")]
+    #[schema(
+        example = "asha@example.com",
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64})*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     pub email: String,
-    /// At least 8 characters, not only white space, not the email or its local part, and not
-    /// one of the 10,000 most common passwords (else 422 `weak_password`).
-    #[schema(example = "Tr4vel-to-Goa!")]
+    /// At least 8 characters and at most 1024 bytes, not only white space, not the email or
+    /// its local part, and not one of the 10,000 most common passwords (else 422
+    /// `weak_password`).
+    #[schema(example = "Tr4vel-to-Goa!", min_length = 8, max_length = 1024)]
     pub password: String,
+    /// 1-200 characters once trimmed, no control characters.
+    #[schema(
+        example = "Asha Rao",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
 }
 
@@ -56,7 +69,7 @@ pub struct SignInBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
-    #[schema(example = "admin")]
+    #[schema(value_type = Role, example = "admin")]
     pub role: String,
 }
 
@@ -73,7 +86,7 @@ pub struct RoleBody {
 #[post("/signup")]
 pub async fn sign_up(
     state: web::Data<AppState>,
-    body: web::Json<SignUpBody>,
+    body: JsonBody<SignUpBody>,
 ) -> Result<HttpResponse, AppError> {
     let new = UserForSignup::try_from(body.into_inner())?;
     let user = identity::sign_up(&state.db, new).await?;
@@ -92,7 +105,7 @@ pub async fn sign_up(
 #[post("/signin")]
 pub async fn sign_in(
     state: web::Data<AppState>,
-    body: web::Json<SignInBody>,
+    body: JsonBody<SignInBody>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let signed_in = identity::sign_in(&state.db, &state.tokens, &body.email, body.password).await?;
@@ -125,7 +138,7 @@ pub async fn me(user: AuthUser) -> HttpResponse {
 )]
 #[put("/admin/users/{id}/role")]
 pub async fn set_role(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<RoleBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<RoleBody>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
@@ -159,7 +172,7 @@ pub async fn sign_out(
 pub struct ChangePasswordBody {
     pub current_password: String,
     /// The rule of the sign-up password (else 422 `weak_password`).
-    #[schema(example = "Tr4vel-to-Goa!")]
+    #[schema(example = "Tr4vel-to-Goa!", min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 
@@ -178,7 +191,7 @@ pub struct ChangePasswordBody {
 )]
 #[put("/me/password")]
 pub async fn change_password(
-    Guarded(user, body): Guarded<AuthUser, web::Json<ChangePasswordBody>>,
+    Guarded(user, body): Guarded<AuthUser, JsonBody<ChangePasswordBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();

@@ -15,10 +15,15 @@ use crate::views::ProblemView;
 #[into_params(parameter_in = Query)]
 pub struct LookupParams {
     /// The booking's 6-character reference (any case).
-    #[param(example = "K7QX4M", min_length = 1, max_length = 16)]
+    #[param(example = "K7QX4M", pattern = "^[A-Za-z0-9]{6}$")]
     pub reference: String,
     /// A passenger's last name, or the last words of their name (any case).
-    #[param(example = "Rao", min_length = 1, max_length = 200)]
+    #[param(
+        example = "Rao",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub last_name: String,
 }
 

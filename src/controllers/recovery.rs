@@ -11,22 +11,28 @@ use crate::services::identity::{self, Password};
 use crate::state::AppState;
 use crate::views::identity::ResetRequestedView;
 use crate::views::ProblemView;
+use crate::web::input::JsonBody;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequestBody {
-    #[schema(example = "asha@example.com", max_length = 254)]
+    /// A plain address (`local@domain`), as at sign-up.
+    #[schema(
+        example = "asha@example.com",
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64})*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     pub email: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetConfirmBody {
-    /// The `token` of the emailed link.
-    #[schema(max_length = 128)]
+    /// The `token` of the emailed link (64 hex digits); any other is 422 `token_invalid`.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub token: String,
     /// The rule of the sign-up password (else 422 `weak_password`).
-    #[schema(example = "Tr4vel-to-Goa!")]
+    #[schema(example = "Tr4vel-to-Goa!", min_length = 8, max_length = 1024)]
     pub password: String,
 }
 
@@ -46,7 +52,7 @@ pub struct ResetConfirmBody {
 #[post("/password-reset")]
 pub async fn request_reset(
     state: web::Data<AppState>,
-    body: web::Json<ResetRequestBody>,
+    body: JsonBody<ResetRequestBody>,
 ) -> Result<HttpResponse, AppError> {
     let email = Email::parse(&body.email).map_err(|message| AppError::field("email", message))?;
     identity::request_reset(
@@ -75,7 +81,7 @@ pub async fn request_reset(
 #[post("/password-reset/confirm")]
 pub async fn confirm_reset(
     state: web::Data<AppState>,
-    body: web::Json<ResetConfirmBody>,
+    body: JsonBody<ResetConfirmBody>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let password =

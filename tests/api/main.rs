@@ -19,6 +19,7 @@ mod http_methods;
 mod identity;
 mod lookup;
 mod metrics;
+mod openapi;
 mod payments;
 mod rate_limits;
 mod recovery;

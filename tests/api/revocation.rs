@@ -426,11 +426,11 @@ async fn the_openapi_document_declares_sign_out_password_change_and_their_answer
     };
     assert_eq!(
         responses("/api/v1/auth/signout", "post"),
-        ["204", "401", "405"]
+        ["204", "401", "405", "429", "503"]
     );
     assert_eq!(
         responses("/api/v1/me/password", "put"),
-        ["204", "400", "401", "405", "422"]
+        ["204", "400", "401", "405", "413", "422", "429", "503"]
     );
     assert!(responses("/api/v1/admin/users/{id}/role", "put").contains(&"409".to_string()));
     assert!(responses("/api/v1/auth/signup", "post").contains(&"422".to_string()));

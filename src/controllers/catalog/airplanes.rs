@@ -14,25 +14,51 @@ use crate::services::catalog::airplanes::{
 use crate::state::AppState;
 use crate::views::catalog::AirplaneView;
 use crate::views::{PageView, ProblemView};
+use crate::web::input::{whole, JsonBody};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AirplaneBody {
-    #[schema(example = "Airbus A320neo")]
+    #[schema(
+        example = "Airbus A320neo",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub model: String,
+    #[schema(minimum = 1, maximum = 100)]
+    #[serde(deserialize_with = "whole::number")]
     pub rows: i32,
-    #[schema(example = "ABC DEF")]
+    /// Distinct upper-case letters, one space for each aisle.
+    #[schema(
+        example = "ABC DEF",
+        min_length = 1,
+        max_length = 40,
+        pattern = r"^[A-Z]+( [A-Z]+)*$"
+    )]
     pub seat_letters: String,
-    #[serde(default)]
+    /// The first N rows are business class; at most `rows`.
+    #[serde(default, deserialize_with = "whole::number")]
+    #[schema(minimum = 0, maximum = 100)]
     pub business_rows: i32,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AirplanePatch {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub model: Option<String>,
+    #[schema(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub rows: Option<i32>,
+    #[schema(min_length = 1, max_length = 40, pattern = r"^[A-Z]+( [A-Z]+)*$")]
     pub seat_letters: Option<String>,
+    #[schema(minimum = 0, maximum = 100)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub business_rows: Option<i32>,
 }
 
@@ -102,7 +128,7 @@ pub async fn get_airplane(
     security(("bearer" = ["admin"])))]
 #[post("/airplanes")]
 pub async fn create_airplane(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirplaneBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<AirplaneBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let airplane = airplanes::create(&state.db, body.into_inner().try_into()?).await?;
@@ -114,7 +140,7 @@ pub async fn create_airplane(
     security(("bearer" = ["admin"])))]
 #[patch("/airplanes/{id}")]
 pub async fn update_airplane(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirplanePatch>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<AirplanePatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{checked, ListParams};
+use crate::controllers::docs_schemas;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
 use crate::models::catalog::IataCode;
@@ -15,24 +16,43 @@ use crate::services::catalog::cities::parse_place_name;
 use crate::state::AppState;
 use crate::views::catalog::AirportView;
 use crate::views::{PageView, ProblemView};
+use crate::web::input::{whole, JsonBody};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AirportBody {
-    #[schema(example = "DEL")]
+    /// IATA: 3 letters (stored upper case).
+    #[schema(example = "DEL", pattern = r"^[A-Za-z]{3}$")]
     pub code: String,
+    #[schema(
+        example = "Indira Gandhi International",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "whole::number")]
     pub city_id: i32,
-    #[schema(example = "Asia/Kolkata")]
+    #[schema(schema_with = docs_schemas::timezone)]
     pub timezone: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AirportPatch {
+    #[schema(pattern = r"^[A-Za-z]{3}$")]
     pub code: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub city_id: Option<i32>,
+    #[schema(schema_with = docs_schemas::timezone_or_null)]
     pub timezone: Option<String>,
 }
 
@@ -96,7 +116,7 @@ pub async fn get_airport(
     security(("bearer" = ["admin"])))]
 #[post("/airports")]
 pub async fn create_airport(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirportBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<AirportBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let airport = airports::create(&state.db, body.into_inner().try_into()?).await?;
@@ -108,7 +128,7 @@ pub async fn create_airport(
     security(("bearer" = ["admin"])))]
 #[patch("/airports/{id}")]
 pub async fn update_airport(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<AirportPatch>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<AirportPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{checked, ListParams};
+use crate::controllers::docs_schemas;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
 use crate::models::catalog::CountryCode;
@@ -12,19 +13,33 @@ use crate::services::catalog::cities::{self, parse_place_name, CityForCreate, Ci
 use crate::state::AppState;
 use crate::views::catalog::CityView;
 use crate::views::{PageView, ProblemView};
+use crate::web::input::JsonBody;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CityBody {
+    /// 1-100 characters once trimmed, no control characters.
+    #[schema(
+        example = "New Delhi",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
-    #[schema(example = "IN")]
+    #[schema(schema_with = docs_schemas::country_code)]
     pub country_code: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CityPatch {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
+    #[schema(schema_with = docs_schemas::country_code_or_null)]
     pub country_code: Option<String>,
 }
 
@@ -82,7 +97,7 @@ pub async fn get_city(
     security(("bearer" = ["admin"])))]
 #[post("/cities")]
 pub async fn create_city(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<CityBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<CityBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let city = cities::create(&state.db, body.into_inner().try_into()?).await?;
@@ -94,7 +109,7 @@ pub async fn create_city(
     security(("bearer" = ["admin"])))]
 #[patch("/cities/{id}")]
 pub async fn update_city(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<CityPatch>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<CityPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

@@ -11,6 +11,7 @@ use crate::services::catalog::flights;
 use crate::state::AppState;
 use crate::views::catalog::FlightView;
 use crate::views::ProblemView;
+use crate::web::input::JsonBody;
 
 const MAX_REASON: usize = 500;
 
@@ -18,7 +19,12 @@ const MAX_REASON: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct FlightCancelBody {
     /// Told to every traveller in the "flight cancelled" email.
-    #[schema(example = "Aircraft unserviceable", min_length = 1, max_length = 500)]
+    #[schema(
+        example = "Aircraft unserviceable",
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub reason: String,
 }
 
@@ -52,7 +58,7 @@ pub fn parse_reason(reason: &str) -> Result<String, AppError> {
     security(("bearer" = ["admin"])))]
 #[post("/flights/{id}/cancel")]
 pub async fn cancel(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<FlightCancelBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<FlightCancelBody>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

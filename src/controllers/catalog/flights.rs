@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::checked;
 use crate::clock;
+use crate::controllers::docs_schemas;
 use crate::controllers::extractors::{AdminUser, Guarded};
 use crate::error::{AppError, Validator};
 use crate::models::catalog::{Currency, FlightNumber, IataCode, Money};
@@ -15,6 +16,7 @@ use crate::services::catalog::seats;
 use crate::state::AppState;
 use crate::views::catalog::{FlightView, SeatMapView};
 use crate::views::ProblemView;
+use crate::web::input::{whole, JsonBody};
 
 fn parse_timestamp(input: &str) -> Result<DateTime<Utc>, String> {
     let time = DateTime::parse_from_rfc3339(input.trim())
@@ -30,35 +32,69 @@ fn parse_timestamp(input: &str) -> Result<DateTime<Utc>, String> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlightBody {
-    #[schema(example = "AI101")]
+    /// An airline designator and 1-4 digits, an optional letter.
+    #[schema(
+        example = "AI101",
+        pattern = r"^([A-Za-z][A-Za-z0-9]|[0-9][A-Za-z])[0-9]{1,4}[A-Za-z]?$"
+    )]
     pub flight_number: String,
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "whole::number")]
     pub airplane_id: i32,
-    #[schema(example = "DEL")]
+    #[schema(example = "DEL", pattern = r"^[A-Za-z]{3}$")]
     pub departure_airport: String,
-    #[schema(example = "BOM")]
+    #[schema(example = "BOM", pattern = r"^[A-Za-z]{3}$")]
     pub arrival_airport: String,
-    #[schema(example = "2026-12-01T03:30:00Z")]
+    /// RFC 3339, in the future, before the year 2100.
+    #[schema(
+        example = "2099-12-01T03:30:00Z",
+        pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub departure_time: String,
-    #[schema(example = "2026-12-01T05:40:00Z")]
+    /// RFC 3339, after `departure_time`, before the year 2100.
+    #[schema(
+        example = "2099-12-01T05:40:00Z",
+        pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub arrival_time: String,
     /// Minor units of `currency`.
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
+    #[serde(deserialize_with = "whole::number")]
     pub price_economy: i64,
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
+    #[serde(deserialize_with = "whole::number")]
     pub price_business: i64,
-    #[schema(example = "INR")]
+    #[schema(schema_with = docs_schemas::currency)]
     pub currency: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlightPatch {
+    #[schema(pattern = r"^([A-Za-z][A-Za-z0-9]|[0-9][A-Za-z])[0-9]{1,4}[A-Za-z]?$")]
     pub flight_number: Option<String>,
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub airplane_id: Option<i32>,
+    #[schema(pattern = r"^[A-Za-z]{3}$")]
     pub departure_airport: Option<String>,
+    #[schema(pattern = r"^[A-Za-z]{3}$")]
     pub arrival_airport: Option<String>,
+    #[schema(
+        pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub departure_time: Option<String>,
+    #[schema(
+        pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub arrival_time: Option<String>,
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub price_economy: Option<i64>,
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub price_business: Option<i64>,
+    #[schema(schema_with = docs_schemas::currency_or_null)]
     pub currency: Option<String>,
 }
 
@@ -157,7 +193,7 @@ pub async fn flight_seats(
     security(("bearer" = ["admin"])))]
 #[post("/flights")]
 pub async fn create_flight(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<FlightBody>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<FlightBody>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let flight = flights::create(&state.db, body.into_inner().try_into()?).await?;
@@ -169,7 +205,7 @@ pub async fn create_flight(
     security(("bearer" = ["admin"])))]
 #[patch("/flights/{id}")]
 pub async fn update_flight(
-    Guarded(_admin, body): Guarded<AdminUser, web::Json<FlightPatch>>,
+    Guarded(_admin, body): Guarded<AdminUser, JsonBody<FlightPatch>>,
     state: web::Data<AppState>,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {

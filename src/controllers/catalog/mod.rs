@@ -17,8 +17,10 @@ use crate::services::pagination::PageRequest;
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// From 1.
+    #[param(schema_with = crate::controllers::docs_schemas::query_page)]
     pub page: Option<String>,
     /// 1-100, default 20.
+    #[param(schema_with = crate::controllers::docs_schemas::query_per_page)]
     pub per_page: Option<String>,
 }
 

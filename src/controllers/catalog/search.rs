@@ -20,20 +20,33 @@ const MAX_PASSENGERS: i32 = 9;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Departure airport code.
+    /// Departure airport code (IATA, 3 letters, either case); empty like absent, as a blank
+    /// form field sends it.
+    #[param(pattern = "^([A-Za-z]{3})?$", example = "DEL")]
     pub from: Option<String>,
     /// Arrival airport code.
+    #[param(pattern = "^([A-Za-z]{3})?$", example = "BOM")]
     pub to: Option<String>,
     /// The departure's local date at the departure airport, YYYY-MM-DD.
+    #[param(schema_with = crate::controllers::docs_schemas::query_date)]
     pub date: Option<String>,
-    /// Keep flights with at least this many free seats (1-9).
+    /// Keep flights with at least this many free seats.
+    #[param(schema_with = crate::controllers::docs_schemas::query_passengers)]
     pub passengers: Option<String>,
-    /// Inclusive bounds on `price_economy`, minor units.
+    /// Inclusive lower bound on `price_economy`, minor units.
+    #[param(schema_with = crate::controllers::docs_schemas::query_price)]
     pub min_price: Option<String>,
+    /// Inclusive upper bound on `price_economy`, minor units; not below `min_price`.
+    #[param(schema_with = crate::controllers::docs_schemas::query_price)]
     pub max_price: Option<String>,
-    /// `price`, `-price`, `departure_time` (default) or `-departure_time`.
+    /// Default `departure_time`; a leading `-` sorts descending.
+    #[param(schema_with = crate::controllers::docs_schemas::query_sort)]
     pub sort: Option<String>,
+    /// From 1.
+    #[param(schema_with = crate::controllers::docs_schemas::query_page)]
     pub page: Option<String>,
+    /// 1-100, default 20.
+    #[param(schema_with = crate::controllers::docs_schemas::query_per_page)]
     pub per_page: Option<String>,
 }
 
