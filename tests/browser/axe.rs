@@ -74,15 +74,3 @@ pub async fn violations(browser: &Browser) -> Vec<String> {
     }
     lines
 }
-
-/// Fails the test when axe finds any violation on the current page, listing them all.
-pub async fn assert_accessible(browser: &Browser, page: &str) {
-    let found = violations(browser).await;
-    assert!(
-        found.is_empty(),
-        "axe found {} violation(s) on {page} ({}):\n  {}",
-        found.len(),
-        browser.current_path().await,
-        found.join("\n  ")
-    );
-}

@@ -4,8 +4,7 @@
 
 use crate::harness::Browser;
 use crate::helpers::{
-    bookable_flight, days_ahead, spawn_app, spawn_app_with, status_and_json, unique_email, TestApp,
-    PASSWORD,
+    days_ahead, spawn_app, spawn_app_with, status_and_json, unique_email, TestApp, PASSWORD,
 };
 
 /// Sets a `<select>` or a date input the way a person's choice would, and fires `change`.
