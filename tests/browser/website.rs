@@ -98,11 +98,11 @@ async fn checked_seats(browser: &Browser) -> serde_json::Value {
         .await
 }
 
-/// Scrolls so that `css` is in the middle of the viewport (for screenshots of a long cabin).
+/// Scrolls `css` to the top of the viewport (for screenshots of a long cabin).
 async fn scroll_to(browser: &Browser, css: &str) {
     browser
         .execute(&format!(
-            "document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); return true"
+            "document.querySelector({css:?}).scrollIntoView({{block: 'start'}}); return true"
         ))
         .await;
 }
@@ -149,14 +149,14 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
     // The rival, signed out, picks the same seat and is told to sign in before typing names;
     // creating an account brings them back to the seat they picked.
     rival.goto(&format!("/flights/{flight}?passengers=1")).await;
-    rival.click("label[for='seat-12A']").await;
+    rival.click("label[for='seat-4A']").await;
     let notice = rival.text("#signin-first").await;
     assert!(notice.contains("Sign in before you book"), "{notice}");
     assert!(
         !rival.exists("#passenger-0").await,
         "no names before signing in"
     );
-    scroll_to(&rival, "#seat-12A").await;
+    scroll_to(&rival, ".cabin").await;
     rival.screenshot("seat-map-signed-out").await;
     rival.click("#signin-to-book").await;
     rival.wait_for_path("/signin").await;
@@ -171,30 +171,30 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
         .await;
     rival.wait_for_path(&format!("/flights/{flight}")).await;
     rival.wait_for("#passenger-0").await;
-    assert_eq!(checked_seats(&rival).await, "12A", "the seat picked before");
+    assert_eq!(checked_seats(&rival).await, "4A", "the seat picked before");
     rival.fill("#passenger-0", rival_name).await;
 
     traveller
         .click(".flight-card a.button[aria-label*='AI805']")
         .await;
     traveller.wait_for_path(&format!("/flights/{flight}")).await;
-    traveller.click("label[for='seat-12A']").await;
+    traveller.click("label[for='seat-4A']").await;
     // The seat map works from the keyboard: seats are real checkboxes (Space toggles).
-    let seat = traveller.wait_for("#seat-12B").await;
-    seat.send_keys(" ").await.expect("press Space on seat 12B");
+    let seat = traveller.wait_for("#seat-4B").await;
+    seat.send_keys(" ").await.expect("press Space on seat 4B");
     traveller.fill("#passenger-0", "Asha Rao").await;
     traveller.fill("#passenger-1", "Dev Rao").await;
-    assert_eq!(checked_seats(&traveller).await, "12A,12B");
+    assert_eq!(checked_seats(&traveller).await, "4A,4B");
     // Every seat shows its price; business seats are in a section of their own.
     assert_eq!(
-        traveller.text("label[for='seat-12C'] .seat-price").await,
+        traveller.text("label[for='seat-4C'] .seat-price").await,
         "5.5k"
     );
     assert!(traveller
         .text("#cabin-business")
         .await
         .starts_with("Business"));
-    scroll_to(&traveller, "#seat-12A").await;
+    scroll_to(&traveller, ".cabin").await;
     traveller.screenshot("seat-map").await;
     traveller.click("#hold").await;
     traveller.wait_for(".reference").await;
@@ -213,7 +213,7 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
     // Read from the answer's page: the seat map's message area is on the page before it too.
     let message = rival.wait_for_text("#seat-message", "was just taken").await;
     assert!(
-        message.contains("seat 12A was just taken"),
+        message.contains("seat 4A was just taken"),
         "the rival is told: {message}"
     );
     // The seat map is shown again in answer to the post, not as an error page.
@@ -223,7 +223,7 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
         .await;
     assert_eq!(name_kept, rival_name);
     let taken = rival
-        .execute("return document.querySelector('#seat-12A').disabled")
+        .execute("return document.querySelector('#seat-4A').disabled")
         .await;
     assert_eq!(taken, true);
     rival.screenshot("seat-taken").await;
@@ -345,7 +345,7 @@ async fn an_admin_cancels_a_flight_through_its_confirm_step() {
     let app = demo_app().await;
     let flight = demo_flight(&app, "DEL", "BOM", &tomorrow_in_india(), "UK955").await;
     let token = app.customer_token().await;
-    let booking = app.created(app.book(&token, flight, &["12A"]).await).await;
+    let booking = app.created(app.book(&token, flight, &["4A"]).await).await;
     app.created(app.pay(&token, &booking, "browser-op", "pm_card_ok").await)
         .await;
     let admin = Browser::launch(&app.address).await;
