@@ -83,6 +83,9 @@ pub enum AppError {
     /// A new password that API.md §3's rule refuses; names the field that held it.
     #[error("weak password: {}", .0.message)]
     WeakPassword(FieldError),
+    /// A password-reset token that is unknown, used or expired (one answer for all three).
+    #[error("reset token invalid")]
+    TokenInvalid,
     #[error("the last admin cannot be demoted")]
     LastAdmin,
     #[error(transparent)]
@@ -152,6 +155,7 @@ impl AppError {
             AppError::IdempotencyRequestInProgress => "idempotency_request_in_progress",
             AppError::Unavailable => "unavailable",
             AppError::WeakPassword(_) => "weak_password",
+            AppError::TokenInvalid => "token_invalid",
             AppError::LastAdmin => "last_admin",
             AppError::Unexpected(_) => "internal",
         }
@@ -185,6 +189,7 @@ impl AppError {
             AppError::IdempotencyRequestInProgress => "Request in progress",
             AppError::Unavailable => "Temporarily overloaded",
             AppError::WeakPassword(_) => "The password is too weak",
+            AppError::TokenInvalid => "The reset link is invalid or has expired",
             AppError::LastAdmin => "The last admin cannot be demoted",
             AppError::Unexpected(_) => "Internal error",
         }
@@ -248,6 +253,9 @@ impl AppError {
             }
             AppError::Unavailable => "the database is saturated; retry shortly".into(),
             AppError::WeakPassword(error) => format!("{} {}", error.field, error.message),
+            AppError::TokenInvalid => {
+                "this reset link is unknown, already used or expired; ask for a new one".into()
+            }
             AppError::LastAdmin => {
                 "this is the only admin; promote another user before demoting it".into()
             }
@@ -341,7 +349,8 @@ impl ResponseError for AppError {
             | AppError::SalesClosed
             | AppError::AmountMismatch
             | AppError::IdempotencyKeyReused
-            | AppError::WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | AppError::WeakPassword(_)
+            | AppError::TokenInvalid => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
             AppError::PaymentProviderFailed(_) => StatusCode::BAD_GATEWAY,
             AppError::IdempotencyKeyMissing => StatusCode::BAD_REQUEST,

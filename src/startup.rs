@@ -24,7 +24,7 @@ use crate::jobs;
 use crate::jobs::delivery::Delivery;
 use crate::services::booking::provider::SandboxProvider;
 use crate::services::catalog::demo;
-use crate::services::identity::TokenKeys;
+use crate::services::identity::{ResetKey, TokenKeys};
 use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
@@ -93,6 +93,7 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("mail_from: {e}"))?,
             public_url: settings.public_url.clone(),
             retry_seconds: settings.email_retry_seconds,
+            reset_key: ResetKey::derive(&secret)?,
         };
         let state = AppState {
             payments: Arc::new(SandboxProvider::new(db.clone())),

@@ -12,6 +12,7 @@ mod m20261207_000007_token_revocation;
 mod m20261207_000010_booking_client;
 mod m20261207_000020_flight_operations;
 mod m20261207_000030_checkin;
+mod m20261207_000040_password_reset;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_booking_client::Migration),
             Box::new(m20261207_000020_flight_operations::Migration),
             Box::new(m20261207_000030_checkin::Migration),
+            Box::new(m20261207_000040_password_reset::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, booking, catalog, identity};
+use super::{admin, booking, catalog, identity, manage, recovery};
 
 struct BearerAuth;
 
@@ -64,6 +64,9 @@ impl Modify for MethodNotAllowed {
     identity::me,
     identity::change_password,
     identity::set_role,
+    recovery::request_reset,
+    recovery::confirm_reset,
+    manage::lookup_booking,
     catalog::cities::list_cities,
     catalog::cities::get_city,
     catalog::cities::create_city,

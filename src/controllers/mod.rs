@@ -8,6 +8,8 @@ pub mod docs;
 pub mod extractors;
 pub mod health;
 pub mod identity;
+pub mod manage;
+pub mod recovery;
 pub mod site;
 
 use actix_governor::Governor;
@@ -28,11 +30,13 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
             // sign-in attempt and does not spend that budget.
             .service(identity::sign_out)
             .service(
-                // Sign-in and sign-up share one budget per client.
+                // Sign-in, sign-up and the password reset share one budget per client.
                 web::scope("/auth")
                     .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
                     .service(identity::sign_up)
                     .service(identity::sign_in)
+                    .service(recovery::request_reset)
+                    .service(recovery::confirm_reset)
                     .service(methods::fallback()),
             )
             .service(identity::me)
@@ -62,6 +66,12 @@ pub fn configure_api(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
             .service(catalog::flight_operations::cancel)
             .service(booking::create_booking)
             .service(booking::list_bookings)
+            // Before `/bookings/{id}`; a guess at a reference spends the sign-in budget.
+            .service(
+                web::resource("/bookings/lookup")
+                    .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
+                    .route(web::get().to(manage::lookup_booking)),
+            )
             .service(booking::get_booking)
             .service(booking::cancel_booking)
             .service(booking::pay_booking)

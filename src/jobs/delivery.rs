@@ -18,11 +18,13 @@ use tera::Tera;
 use crate::clock;
 use crate::db::Database;
 use crate::error::AppError;
+use crate::jobs::account_email;
 use crate::jobs::queue::{EmailJob, EmailQueue};
 use crate::models::booking::{booking, booking_seat};
 use crate::models::catalog::{airport, flight, Currency, Money};
 use crate::models::identity::user;
 use crate::models::notify::email;
+use crate::services::identity::ResetKey;
 use crate::services::notify::mailer::Mailer;
 use crate::services::notify::outbox;
 use crate::views::calendar::{self, FlightEvent};
@@ -60,6 +62,8 @@ pub struct Delivery {
     pub from: Mailbox,
     pub public_url: String,
     pub retry_seconds: u64,
+    /// Makes a reset email's link from the seed it keeps.
+    pub reset_key: ResetKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,17 +157,26 @@ impl Delivery {
     /// The booking this email tells of is durable: the plan that wrote the email returned
     /// only once it was.
     async fn send_one(&self, due: &email::Model) -> anyhow::Result<Handed> {
-        let (view, event) = self.view(due).await?;
-        let rendered = render(&self.tera, &view)?;
+        let (rendered, event, about) = match due.booking_id {
+            Some(booking_id) => {
+                let (view, event) = self.view(due, booking_id).await?;
+                // The confirmation carries the flight for the traveller's calendar.
+                let event = (due.kind == outbox::CONFIRMED).then_some(event);
+                (render(&self.tera, &view)?, event, view.reference)
+            }
+            None => (
+                account_email::render(&self.tera, due, &self.reset_key, &self.public_url)?,
+                None,
+                "account".to_string(),
+            ),
+        };
         let to: Mailbox = due.recipient.parse().context("bad recipient address")?;
         let body = MultiPart::alternative_plain_html(rendered.text, rendered.html);
-        // The confirmation carries the flight for the traveller's calendar.
-        let body = if due.kind == outbox::CONFIRMED {
-            MultiPart::mixed()
+        let body = match event {
+            Some(event) => MultiPart::mixed()
                 .multipart(body)
-                .singlepart(calendar_attachment(&event)?)
-        } else {
-            body
+                .singlepart(calendar_attachment(&event)?),
+            None => body,
         };
         let message = Message::builder()
             .from(self.from.clone())
@@ -178,25 +191,26 @@ impl Delivery {
             return Ok(Handed::Back);
         }
         self.mailer
-            .send(
-                message,
-                &format!("{}-{}-{}", due.id, due.kind, view.reference),
-            )
+            .send(message, &format!("{}-{}-{}", due.id, due.kind, about))
             .await?;
         Ok(Handed::Over)
     }
 
     /// What the email tells, in two reads: the booking with its flight, owner and airports
     /// (one joined row), then its seats; and the flight as a calendar entry.
-    async fn view(&self, due: &email::Model) -> anyhow::Result<(BookingEmail, FlightEvent)> {
+    async fn view(
+        &self,
+        due: &email::Model,
+        booking_id: i32,
+    ) -> anyhow::Result<(BookingEmail, FlightEvent)> {
         let conn = &self.db.reader;
         let backend = conn.get_database_backend();
-        let told = EmailFacts::find_by_statement(backend.build(&facts_of(due.booking_id)))
+        let told = EmailFacts::find_by_statement(backend.build(&facts_of(booking_id)))
             .one(conn)
             .await?
             .context("booking gone")?;
         let seats = booking_seat::Entity::find()
-            .filter(booking_seat::Column::BookingId.eq(due.booking_id))
+            .filter(booking_seat::Column::BookingId.eq(booking_id))
             .order_by_asc(booking_seat::Column::Id)
             .all(conn)
             .await?;
@@ -206,9 +220,9 @@ impl Delivery {
         };
         let currency = Currency::parse(&told.currency).map_err(|e| anyhow::anyhow!(e))?;
         let total = Money::new(told.total, currency).map_err(|e| anyhow::anyhow!(e))?;
-        let booking_url = format!("{}/bookings/{}", self.public_url, due.booking_id);
+        let booking_url = format!("{}/bookings/{}", self.public_url, booking_id);
         let event = FlightEvent {
-            booking_id: due.booking_id,
+            booking_id,
             reference: told.reference.clone(),
             flight_number: told.flight_number.clone(),
             from_code: told.from_code.clone(),
@@ -282,7 +296,10 @@ fn previous_times(
 fn message_id(due: &email::Model, from: &Mailbox) -> String {
     let domain = from.email.domain();
     match &due.message_key {
-        Some(key) => format!("<{key}.{}.{}@{domain}>", due.booking_id, due.kind),
+        Some(key) => match due.booking_id {
+            Some(booking_id) => format!("<{key}.{booking_id}.{}@{domain}>", due.kind),
+            None => format!("<{key}.{}@{domain}>", due.kind),
+        },
         // Written before keys were: its row id and time of writing.
         None => format!(
             "<email-{}-{}.{}@{domain}>",
@@ -387,7 +404,7 @@ mod tests {
         let now = clock::now();
         email::Model {
             id: 1,
-            booking_id: 1,
+            booking_id: Some(1),
             kind: outbox::CONFIRMED.into(),
             recipient: "a@example.com".into(),
             status: email::PENDING.into(),

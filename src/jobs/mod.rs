@@ -2,6 +2,7 @@
 //! booking sweeper (apalis-cron), the email relay (apalis-cron) and the email worker (apalis
 //! SQL storage). Workers start and stop with the server.
 
+mod account_email;
 pub mod delivery;
 pub mod email;
 pub mod queue;

@@ -48,3 +48,19 @@ impl From<SignedIn> for SignInView {
         }
     }
 }
+
+/// The answer to a password-reset request, the same whether or not the address has an
+/// account.
+#[derive(Serialize, ToSchema)]
+pub struct ResetRequestedView {
+    #[schema(example = "If an account has this email, a reset link is on its way.")]
+    pub message: &'static str,
+}
+
+impl Default for ResetRequestedView {
+    fn default() -> Self {
+        Self {
+            message: "If an account has this email, a reset link is on its way.",
+        }
+    }
+}

@@ -12,8 +12,10 @@ use crate::models::notify::email;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: i32,
-    pub booking_id: i32,
-    /// `confirmed`, `cancelled` or `expired`.
+    /// None for an account email (a password reset).
+    pub booking_id: Option<i32>,
+    /// `confirmed`, `cancelled`, `expired`, `flight_cancelled`, `schedule_changed` or
+    /// `password_reset`.
     pub kind: String,
     pub recipient: String,
     /// `pending`, `sent` or `failed`.
@@ -110,8 +112,23 @@ pub struct RenderedEmail {
 }
 
 pub fn render(tera: &Tera, email: &BookingEmail) -> anyhow::Result<RenderedEmail> {
-    let context = Context::from_serialize(email)?;
-    let kind = &email.kind;
+    render_kind(tera, &email.kind, email)
+}
+
+/// A password-reset email: the link, and how long it works.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetEmail {
+    pub reset_url: String,
+    pub valid_minutes: i64,
+}
+
+/// The subject, HTML and text of an email of `kind` (which names its templates).
+pub fn render_kind(
+    tera: &Tera,
+    kind: &str,
+    view: &impl Serialize,
+) -> anyhow::Result<RenderedEmail> {
+    let context = Context::from_serialize(view)?;
     let render = |name: String| {
         tera.render(&name, &context)
             .map_err(|e| anyhow::anyhow!("rendering {name}: {e:?}"))

@@ -393,6 +393,10 @@ async fn one_relay_pass_queues_every_due_email_not_just_one_batch() {
         from: "skybook@example.com".parse().expect("address"),
         public_url: app.address.clone(),
         retry_seconds: 1,
+        reset_key: skybook::services::identity::ResetKey::derive(
+            b"a test secret of thirty-two bytes!",
+        )
+        .expect("key"),
     };
     let queue = EmailQueue::new(&app.db);
     // Under sustained booking, a relay that moved one batch per tick fell minutes behind.
@@ -454,6 +458,10 @@ async fn a_job_sends_the_emails_it_still_holds_once_and_a_rerun_sends_none() {
         from: "skybook@example.com".parse().expect("address"),
         public_url: app.address.clone(),
         retry_seconds: 1,
+        reset_key: skybook::services::identity::ResetKey::derive(
+            b"a test secret of thirty-two bytes!",
+        )
+        .expect("key"),
     };
     let (claimed, lease) = outbox::claim_due(&app.db, now, 100).await.expect("claim");
     let mut ids: Vec<i32> = claimed.iter().map(|email| email.id).collect();

@@ -17,6 +17,8 @@ use crate::views::site::field_errors;
 #[derive(Deserialize)]
 pub struct NextParam {
     pub next: Option<String>,
+    /// Set by the redirect after a password reset.
+    pub reset: Option<String>,
 }
 
 fn next_of(next: Option<&str>) -> String {
@@ -31,6 +33,7 @@ pub async fn sign_in_form(
 ) -> Result<HttpResponse, AppError> {
     let view = SignInPage {
         next: next_of(params.next.as_deref()),
+        reset: params.reset.is_some(),
         ..Default::default()
     };
     page(&state, &visitor, "signin", StatusCode::OK, &view)
@@ -70,6 +73,7 @@ pub async fn sign_in(
                 email: form.email,
                 next,
                 error: Some("The email or the password is wrong.".into()),
+                reset: false,
             };
             page(&state, &visitor, "signin", StatusCode::UNAUTHORIZED, &view)
         }

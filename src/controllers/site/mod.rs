@@ -4,16 +4,19 @@
 pub mod account;
 pub mod admin;
 pub mod assets;
+pub mod manage;
 pub mod passes;
 pub mod password;
+pub mod recovery;
 pub mod render;
 pub mod session;
 pub mod travel;
 pub mod trips;
 
 use actix_governor::Governor;
+use actix_web::dev::HttpServiceFactory;
 use actix_web::middleware::{self, Condition};
-use actix_web::{guard, web};
+use actix_web::{guard, web, FromRequest, Handler, Responder};
 
 use super::RateLimits;
 
@@ -28,6 +31,9 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
         .service(account::sign_out)
         .service(password::account_page)
         .service(password::change_password)
+        .service(recovery::forgot_password_form)
+        .service(recovery::reset_password_form)
+        .service(manage::manage_form)
         .service(trips::my_bookings)
         .service(trips::show_booking)
         .service(trips::pay)
@@ -36,22 +42,19 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
         .service(passes::show_passes)
         .service(assets::asset)
         // Signing in and up through the website shares the API's budget per client.
-        .service(
-            web::resource("/signin")
-                .guard(guard::Post())
-                // The last `wrap` is the outermost: the page maker sees the limiter's refusal.
-                .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
-                .wrap(middleware::from_fn(render::middleware_errors_as_pages))
-                .to(account::sign_in),
-        )
-        .service(
-            web::resource("/signup")
-                .guard(guard::Post())
-                // The last `wrap` is the outermost: the page maker sees the limiter's refusal.
-                .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
-                .wrap(middleware::from_fn(render::middleware_errors_as_pages))
-                .to(account::sign_up),
-        )
+        .service(throttled_post("/signin", limits, account::sign_in))
+        .service(throttled_post("/signup", limits, account::sign_up))
+        .service(throttled_post(
+            "/forgot-password",
+            limits,
+            recovery::forgot_password,
+        ))
+        .service(throttled_post(
+            "/reset-password",
+            limits,
+            recovery::reset_password,
+        ))
+        .service(throttled_post("/manage", limits, manage::find_booking))
         .route("/admin", web::get().to(admin::home))
         .route("/admin/bookings", web::get().to(admin::bookings))
         .route("/admin/occupancy", web::get().to(admin::occupancy))
@@ -71,4 +74,20 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
         .configure(admin::section::<admin::Airports>)
         .configure(admin::section::<admin::Airplanes>)
         .configure(admin::section::<admin::Flights>);
+}
+
+/// A form post that spends the sign-in budget (signing in or up, a password reset, a guess
+/// at a booking reference); a refusal is shown as a page.
+fn throttled_post<F, Args>(path: &str, limits: &RateLimits, handler: F) -> impl HttpServiceFactory
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .guard(guard::Post())
+        // The last `wrap` is the outermost: the page maker sees the limiter's refusal.
+        .wrap(Condition::new(limits.enabled, Governor::new(&limits.auth)))
+        .wrap(middleware::from_fn(render::middleware_errors_as_pages))
+        .to(handler)
 }

@@ -81,10 +81,22 @@ pub(super) async fn booking_page(
     notice: Option<Notice>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let viewer = visitor.signed_in()?.id;
+    let view = booking_view(state, details, notice, Some(viewer)).await?;
+    page(state, visitor, "booking", status, &view)
+}
+
+/// What a booking's page shows to `viewer` (none: a signed-out visitor of "manage my
+/// booking", who may look but not act).
+pub(super) async fn booking_view(
+    state: &AppState,
+    details: BookingDetails,
+    notice: Option<Notice>,
+    viewer: Option<i32>,
+) -> Result<BookingPage, AppError> {
     let flight = flights::get(&state.db, details.booking.flight_id).await?;
     let airports = Airports::new(airports::directory(&state.db).await?);
     let now = clock::now();
-    let viewer = visitor.signed_in()?.id;
     let booking = &details.booking;
     let by_airline =
         booking.status == booking::CANCELLED && booking.cancelled_by.as_deref() == Some(BY_AIRLINE);
@@ -114,7 +126,7 @@ pub(super) async fn booking_page(
         && !view.checked_in
         && state.checkin_window().is_open(flight.departure_time, now);
     view.airline_note = airline_note;
-    page(state, visitor, "booking", status, &view)
+    Ok(view)
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub booking_id: i32,
+    /// The booking the email tells of; none for an account email (a password reset).
+    pub booking_id: Option<i32>,
     pub kind: String,
     pub recipient: String,
     pub status: String,

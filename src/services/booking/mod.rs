@@ -12,6 +12,7 @@ pub mod flight_cancellation;
 pub mod flight_report;
 mod hold;
 pub mod idempotency;
+pub mod lookup;
 mod pay;
 pub mod payments;
 pub mod provider;

@@ -3,7 +3,7 @@
 //! --promote-existing`; the password reset builds on [`replace_password`] too).
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
 
 use super::passwords::{check_strength, hash_password, verify_password, Password};
 use crate::db::Database;
@@ -53,6 +53,18 @@ pub async fn replace_password(
         .ok_or(AppError::NotFound)
 }
 
+/// The new hash and the next token generation of user `id`, for a caller that writes more in
+/// the same transaction (the password reset spends its token with it).
+pub(super) fn password_update(id: i32, hash: String) -> UpdateMany<user::Entity> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(
+            user::Column::TokenGeneration,
+            Expr::col(user::Column::TokenGeneration).add(1),
+        )
+        .filter(user::Column::Id.eq(id))
+}
+
 /// One statement: the new hash and the next token generation land together or not at all.
 async fn store(
     db: &Database,
@@ -61,13 +73,7 @@ async fn store(
     role: Option<Role>,
     expected_hash: Option<&str>,
 ) -> Result<u64, AppError> {
-    let mut update = user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .col_expr(
-            user::Column::TokenGeneration,
-            Expr::col(user::Column::TokenGeneration).add(1),
-        )
-        .filter(user::Column::Id.eq(id));
+    let mut update = password_update(id, hash);
     if let Some(role) = role {
         update = update.col_expr(user::Column::Role, Expr::value(role.as_str()));
     }

@@ -23,6 +23,9 @@ pub const FLIGHT_CANCELLED: &str = "flight_cancelled";
 /// The booking's flight was moved; the old times are in the email's details.
 pub const SCHEDULE_CHANGED: &str = "schedule_changed";
 
+/// A password-reset link, to an account rather than about a booking.
+pub const PASSWORD_RESET: &str = "password_reset";
+
 /// A fresh random key for the emails one statement writes (see `email::Model::message_key`).
 fn new_message_key() -> String {
     uuid::Uuid::new_v4().simple().to_string()
@@ -100,6 +103,53 @@ pub fn enqueue_for_each(
             email::Column::MessageKey,
         ])
         .select_from(rows)
+        .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
+        .to_owned())
+}
+
+/// What a `password_reset` email keeps: the seed its token is made from (see
+/// `services::identity::ResetKey`), never the token.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ResetDetails {
+    pub seed: String,
+}
+
+/// One email announcing `kind` to the account with `address`, or none when no account has
+/// it: the statement is the same either way (see the password reset's timing).
+pub fn enqueue_for_account(
+    address: &str,
+    kind: &str,
+    details: String,
+    max_attempts: u32,
+    now: NaiveDateTime,
+) -> Result<InsertStatement, AppError> {
+    let row = Query::select()
+        .column(user::Column::Email)
+        .expr(Expr::val(kind))
+        .expr(Expr::val(PENDING))
+        .expr(Expr::val(0))
+        .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
+        .expr(Expr::val(now))
+        .expr(Expr::val(now))
+        .expr(Expr::val(details))
+        .expr(Expr::val(new_message_key()))
+        .from(user::Entity)
+        .and_where(user::Column::Email.eq(address))
+        .to_owned();
+    Ok(Query::insert()
+        .into_table(email::Entity)
+        .columns([
+            email::Column::Recipient,
+            email::Column::Kind,
+            email::Column::Status,
+            email::Column::Attempts,
+            email::Column::MaxAttempts,
+            email::Column::NextAttemptAt,
+            email::Column::CreatedAt,
+            email::Column::Details,
+            email::Column::MessageKey,
+        ])
+        .select_from(row)
         .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
         .to_owned())
 }

@@ -97,7 +97,7 @@ impl BookingPage {
         details: BookingDetails,
         flight: FlightSummary,
         notice: Option<Notice>,
-        viewer_id: i32,
+        viewer_id: Option<i32>,
         now: NaiveDateTime,
     ) -> Self {
         let booking = details.booking;
@@ -111,7 +111,7 @@ impl BookingPage {
             id: booking.id,
             reference: booking.reference.clone(),
             payable: pending,
-            is_owner: booking.user_id == viewer_id,
+            is_owner: viewer_id == Some(booking.user_id),
             cancellable: (pending || status == booking::CONFIRMED) && !flight.departed,
             can_check_in: false,
             checked_in,
@@ -137,4 +137,17 @@ impl BookingPage {
             airline_note: None,
         }
     }
+}
+
+/// "Manage my booking": the form, or the booking found (its fields at the top level, as the
+/// booking page has them, so both share the trip summary's template).
+#[derive(Serialize, Default)]
+pub struct ManagePage {
+    pub found: bool,
+    pub not_found: bool,
+    /// What was typed, shown again after a miss.
+    pub reference: String,
+    pub last_name: String,
+    #[serde(flatten)]
+    pub booking: Option<BookingPage>,
 }
