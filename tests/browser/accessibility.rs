@@ -62,7 +62,10 @@ async fn href(browser: &Browser, css: &str) -> String {
 }
 
 async fn book(app: &TestApp, token: &str, flight: i64, seats: &[&str]) -> serde_json::Value {
-    app.created(app.book(token, flight, seats).await).await
+    let passengers: Vec<_> = seats.iter().map(|_| json!({"name": "Asha Rao"})).collect();
+    let body = json!({"flight_id": flight, "seats": seats, "passengers": passengers});
+    app.created(app.post("/api/v1/bookings", Some(token), &body).await)
+        .await
 }
 
 #[tokio::test]
@@ -93,6 +96,10 @@ async fn every_page_a_traveller_and_an_admin_reach_has_no_axe_violations() {
         app.created(app.pay(&token, booking, key, "pm_card_ok").await)
             .await;
     }
+    let reference = confirmed["reference"]
+        .as_str()
+        .expect("reference")
+        .to_string();
     let (confirmed, checked_in) = (confirmed["id"].clone(), checked_in["id"].clone());
     let pending = book(&app, &token, later, &["2A"]).await["id"].clone();
     // 7 of the 12 seats left: a party of 9 finds no flight with enough free seats.
@@ -159,6 +166,19 @@ async fn every_page_a_traveller_and_an_admin_reach_has_no_axe_violations() {
     ];
     for (name, path) in &pages {
         findings.visit(&visitor, name, path).await;
+    }
+    // Manage booking: not found, then found.
+    for (last_name, found) in [("Nobody", "#not-found"), ("Rao", "#booking-status")] {
+        visitor.goto("/manage").await;
+        visitor.fill("#reference", &reference).await;
+        visitor.fill("#last_name", last_name).await;
+        visitor
+            .click("form[action='/manage'] button[type=submit]")
+            .await;
+        visitor.wait_for(found).await;
+        findings
+            .check(&visitor, &format!("manage booking, {found}"))
+            .await;
     }
     visitor.close().await;
 
@@ -238,4 +258,3 @@ async fn every_page_a_traveller_and_an_admin_reach_has_no_axe_violations() {
         findings.problems.join("\n")
     );
 }
-
