@@ -109,6 +109,8 @@ pub struct Settings {
     pub checkin_closes_minutes: u32,
     /// On SIGTERM: how long in-flight requests and jobs may take to finish.
     pub shutdown_grace_seconds: u64,
+    /// Empty: `/metrics` answers loopback clients only.
+    pub metrics_token: Secret,
     pub log: String,
     pub faults: Faults,
 }
@@ -145,6 +147,7 @@ struct RawSettings {
     checkin_opens_hours: u32,
     checkin_closes_minutes: u32,
     shutdown_grace_seconds: u64,
+    metrics_token: String,
     log: String,
 }
 
@@ -384,6 +387,7 @@ impl Settings {
             checkin_opens_hours: raw.checkin_opens_hours,
             checkin_closes_minutes: raw.checkin_closes_minutes,
             shutdown_grace_seconds: raw.shutdown_grace_seconds,
+            metrics_token: Secret::new(raw.metrics_token),
             log: raw.log,
             faults: Faults {
                 disable_seat_guard: false,
@@ -457,7 +461,7 @@ mod tests {
         assert!(keys.contains(&"sqlite_sync".to_string()));
         assert!(keys.contains(&"sales_close_minutes".to_string()));
         assert!(keys.contains(&"max_held_seats_per_client".to_string()));
-        assert_eq!(keys.len(), 29, "{keys:?}");
+        assert_eq!(keys.len(), 30, "{keys:?}");
     }
 
     #[test]

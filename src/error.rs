@@ -33,6 +33,9 @@ pub enum AppError {
     Unauthorized,
     #[error("not allowed")]
     Forbidden,
+    /// `/metrics` without the configured bearer token, or (with none) from a remote client.
+    #[error("metrics not allowed")]
+    MetricsForbidden,
     /// A website form without a valid CSRF token.
     #[error("form token missing or stale")]
     CsrfRejected,
@@ -133,7 +136,9 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::Malformed(_) => "malformed_request",
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden | AppError::CsrfRejected => "forbidden",
+            AppError::Forbidden | AppError::MetricsForbidden | AppError::CsrfRejected => {
+                "forbidden"
+            }
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
@@ -166,7 +171,7 @@ impl AppError {
             AppError::Validation(_) => "The request breaks a validation rule",
             AppError::Malformed(_) => "The request could not be read",
             AppError::Unauthorized => "Authentication required",
-            AppError::Forbidden => "Not allowed",
+            AppError::Forbidden | AppError::MetricsForbidden => "Not allowed",
             AppError::CsrfRejected => "The form expired",
             AppError::NotFound => "Not found",
             AppError::MethodNotAllowed { .. } => "Method not allowed",
@@ -204,6 +209,9 @@ impl AppError {
             AppError::Malformed(why) => why.clone(),
             AppError::Unauthorized => "a valid bearer token is required".into(),
             AppError::Forbidden => "your role does not allow this".into(),
+            AppError::MetricsForbidden => {
+                "metrics need the configured bearer token, or without one a loopback client".into()
+            }
             AppError::CsrfRejected => {
                 "the form's security token is missing or stale; reload the page and submit again"
                     .into()
@@ -330,7 +338,9 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Malformed(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::MetricsForbidden | AppError::CsrfRejected => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::EmailTaken | AppError::LastAdmin => {

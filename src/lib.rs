@@ -7,6 +7,7 @@ pub mod db;
 pub mod drain;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
 pub mod models;
 pub mod private_files;
 pub mod services;

@@ -22,6 +22,7 @@ use crate::drain::{self, Drain};
 use crate::error::AppError;
 use crate::jobs;
 use crate::jobs::delivery::Delivery;
+use crate::metrics::Metrics;
 use crate::services::booking::provider::SandboxProvider;
 use crate::services::catalog::demo;
 use crate::services::identity::{ResetKey, TokenKeys};
@@ -29,7 +30,7 @@ use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
-use crate::web::{compression, input, methods, rate_limit, request_id};
+use crate::web::{compression, input, methods, metrics as web_metrics, rate_limit, request_id};
 
 const OPENAPI_PATH: &str = "/api/openapi.json";
 
@@ -83,6 +84,7 @@ impl Application {
         }
         let secret = jwt_secret(&settings)?;
         let templates = Arc::new(templates::load()?);
+        let metrics = Metrics::new();
         let delivery = Delivery {
             db: db.clone(),
             tera: templates.clone(),
@@ -94,6 +96,7 @@ impl Application {
             public_url: settings.public_url.clone(),
             retry_seconds: settings.email_retry_seconds,
             reset_key: ResetKey::derive(&secret)?,
+            outcomes: metrics.outcomes,
         };
         let state = AppState {
             payments: Arc::new(SandboxProvider::new(db.clone())),
@@ -104,6 +107,7 @@ impl Application {
             csrf: CsrfKey::derive(&secret)?,
             templates,
             settings: Arc::new(settings),
+            metrics,
         };
         let limits = RateLimits::new(&state.settings)?;
         limits.spawn_eviction(rate_limit::EVICTION_INTERVAL);
@@ -139,6 +143,7 @@ impl Application {
                 .configure(|cfg| controllers::configure_api(cfg, &limits))
                 .service(controllers::health::live)
                 .service(controllers::health::ready)
+                .service(controllers::metrics::metrics)
                 .service(controllers::docs::docs_redirect)
                 .route(
                     OPENAPI_PATH,
@@ -156,6 +161,7 @@ impl Application {
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(compression::api_uncompressed))
                 .wrap(middleware::from_fn(request_id::middleware))
+                .wrap(middleware::from_fn(web_metrics::record))
                 .wrap(middleware::from_fn(drain::track))
         })
         .workers(workers)

@@ -4,6 +4,7 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::jobs::delivery::Delivery;
 use crate::jobs::queue::EmailQueue;
+use crate::metrics::Metrics;
 use crate::services::booking::bookings::BookingPolicy;
 use crate::services::booking::checkin::CheckinWindow;
 use crate::services::booking::flight_cancellation::CancelPolicy;
@@ -25,6 +26,8 @@ pub struct AppState {
     /// The website's pages and the emails, parsed once at start.
     pub templates: Arc<tera::Tera>,
     pub csrf: CsrfKey,
+    /// This process's counters, for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             max_held_seats_per_client: self.settings.max_held_seats_per_client,
             seat_guard: !self.settings.faults.disable_seat_guard,
             email_max_attempts: self.settings.email_max_attempts,
+            outcomes: self.metrics.outcomes,
         }
     }
 
@@ -43,6 +47,7 @@ impl AppState {
         CancelPolicy {
             email_max_attempts: self.settings.email_max_attempts,
             pause_before_refunds: self.settings.faults.pause_after_flight_cancel,
+            outcomes: self.metrics.outcomes,
         }
     }
 
@@ -61,6 +66,7 @@ impl AppState {
             pause_after_charge: self.settings.faults.pause_after_charge,
             email_max_attempts: self.settings.email_max_attempts,
             replies: &PaymentJson,
+            outcomes: self.metrics.outcomes,
         }
     }
 }

@@ -166,6 +166,7 @@ async fn apply(world: &mut World, op: &Op) {
         max_held_seats_per_client: 1_000,
         seat_guard: true,
         email_max_attempts: 3,
+        outcomes: skybook::metrics::Outcomes::unobserved(),
     };
     let payment_policy = PaymentPolicy {
         lock_seconds: 120,
@@ -173,6 +174,7 @@ async fn apply(world: &mut World, op: &Op) {
         pause_after_charge: false,
         email_max_attempts: 3,
         replies: &skybook::views::booking::PaymentJson,
+        outcomes: skybook::metrics::Outcomes::unobserved(),
     };
     match op {
         Op::Create {
@@ -472,6 +474,7 @@ fn the_provider_is_never_called_from_the_database_write_lane() {
             max_held_seats_per_client: 1_000,
             seat_guard: true,
             email_max_attempts: 3,
+            outcomes: skybook::metrics::Outcomes::unobserved(),
         };
         let new = BookingForCreate {
             client: "127.0.0.1".into(),
@@ -496,6 +499,7 @@ fn the_provider_is_never_called_from_the_database_write_lane() {
                 pause_after_charge: false,
                 email_max_attempts: 3,
                 replies: &skybook::views::booking::PaymentJson,
+                outcomes: skybook::metrics::Outcomes::unobserved(),
             },
             caller,
             PaymentRequest {

@@ -4,7 +4,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, booking, catalog, identity, manage, recovery};
+use super::{admin, booking, catalog, identity, manage, metrics, recovery};
 
 struct BearerAuth;
 
@@ -106,6 +106,7 @@ struct V1;
 /// this document to check that each of them refuses anonymous and customer callers.
 #[derive(OpenApi)]
 #[openapi(
+    paths(metrics::metrics),
     info(title = "Skybook API", description = "Flight search, seat maps, bookings and payments."),
     nest((path = "/api/v1", api = V1)),
     modifiers(&BearerAuth, &MethodNotAllowed),
@@ -114,6 +115,7 @@ struct V1;
         (name = "catalog", description = "Cities, airports, airplanes, flights and search"),
         (name = "booking", description = "Seat holds, bookings, payments, check-in and boarding passes"),
         (name = "admin", description = "Operations: the email outbox"),
+        (name = "operations", description = "Prometheus metrics of one instance"),
     )
 )]
 pub struct ApiDoc;

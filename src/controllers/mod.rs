@@ -9,6 +9,7 @@ pub mod extractors;
 pub mod health;
 pub mod identity;
 pub mod manage;
+pub mod metrics;
 pub mod recovery;
 pub mod site;
 

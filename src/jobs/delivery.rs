@@ -20,6 +20,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::jobs::account_email;
 use crate::jobs::queue::{EmailJob, EmailQueue};
+use crate::metrics::{EmailOutcome, Outcomes};
 use crate::models::booking::{booking, booking_seat};
 use crate::models::catalog::{airport, flight, Currency, Money};
 use crate::models::identity::user;
@@ -64,6 +65,8 @@ pub struct Delivery {
     pub retry_seconds: u64,
     /// Makes a reset email's link from the seed it keeps.
     pub reset_key: ResetKey,
+    /// Where each send attempt's outcome is counted.
+    pub outcomes: &'static Outcomes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,13 +138,15 @@ impl Delivery {
         match self.send_one(&email).await {
             Ok(Handed::Back) => Ok(Outcome::Stale),
             Ok(Handed::Over) => {
+                // Counted once handed over: the server has it, whatever the record does next.
+                self.outcomes.email(EmailOutcome::Sent);
                 outbox::mark_sent(&self.db, email.id, clock::now()).await?;
                 Ok(Outcome::Sent)
             }
             Err(err) => {
                 let error = format!("{err:#}");
                 tracing::warn!(email_id = email.id, error = %error, "email not sent; will retry");
-                outbox::mark_attempt_failed(
+                let outcome = outbox::mark_attempt_failed(
                     &self.db,
                     &email,
                     &error,
@@ -149,6 +154,7 @@ impl Delivery {
                     clock::now(),
                 )
                 .await?;
+                self.outcomes.email(outcome);
                 Ok(Outcome::Failed)
             }
         }

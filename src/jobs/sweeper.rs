@@ -17,10 +17,10 @@ pub async fn sweep(
         return Ok(());
     };
     // A failed sweep is logged and tried again on the next tick; the worker keeps running.
-    if let Err(err) =
-        sweeper::sweep(&state.db, state.payments.as_ref(), state.payment_policy()).await
-    {
-        tracing::error!(error = %err, "sweep failed");
+    // Only a run that finished counts: an alert on its age then also catches a failing sweep.
+    match sweeper::sweep(&state.db, state.payments.as_ref(), state.payment_policy()).await {
+        Ok(_) => state.metrics.outcomes.sweeper_ran(),
+        Err(err) => tracing::error!(error = %err, "sweep failed"),
     }
     if let Err(err) = super::queue::delete_finished(&state.db).await {
         tracing::error!(error = %err, "cleaning finished email jobs failed");

@@ -397,6 +397,7 @@ async fn one_relay_pass_queues_every_due_email_not_just_one_batch() {
             b"a test secret of thirty-two bytes!",
         )
         .expect("key"),
+        outcomes: skybook::metrics::Outcomes::unobserved(),
     };
     let queue = EmailQueue::new(&app.db);
     // Under sustained booking, a relay that moved one batch per tick fell minutes behind.
@@ -462,6 +463,7 @@ async fn a_job_sends_the_emails_it_still_holds_once_and_a_rerun_sends_none() {
             b"a test secret of thirty-two bytes!",
         )
         .expect("key"),
+        outcomes: skybook::metrics::Outcomes::unobserved(),
     };
     let (claimed, lease) = outbox::claim_due(&app.db, now, 100).await.expect("claim");
     let mut ids: Vec<i32> = claimed.iter().map(|email| email.id).collect();

@@ -18,6 +18,7 @@ mod helpers;
 mod http_methods;
 mod identity;
 mod lookup;
+mod metrics;
 mod payments;
 mod rate_limits;
 mod recovery;

@@ -233,6 +233,7 @@ async fn sweepers_running_at_once_expire_each_booking_once() {
         pause_after_charge: false,
         email_max_attempts: 3,
         replies: &skybook::views::booking::PaymentJson,
+        outcomes: skybook::metrics::Outcomes::unobserved(),
     };
     let runs =
         (0..5).map(|_| skybook::services::booking::sweeper::sweep(&app.db, &provider, policy));
@@ -327,6 +328,7 @@ async fn record_charge(app: &TestApp, attempt: i32) -> Result<Settled, skybook::
         pause_after_charge: false,
         email_max_attempts: 3,
         replies: &skybook::views::booking::PaymentJson,
+        outcomes: skybook::metrics::Outcomes::unobserved(),
     };
     settle(&app.db, &provider, policy, attempt).await
 }

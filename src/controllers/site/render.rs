@@ -79,8 +79,12 @@ pub fn local_path(next: Option<&str>) -> Option<&str> {
     })
 }
 
+/// Paths for programs (problem documents, no session cookie), not for people.
 pub fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/") || path.starts_with("/health/")
+    path == "/api"
+        || path.starts_with("/api/")
+        || path.starts_with("/health/")
+        || path == "/metrics"
 }
 
 /// Website routes: error pages instead of problem documents, and security headers.

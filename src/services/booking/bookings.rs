@@ -9,9 +9,9 @@ use sea_orm::{
 };
 
 pub use super::cancel::cancel;
-pub use super::hold::create;
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::{BookingOutcome, Outcomes};
 use crate::models::booking::{booking, booking_seat};
 use crate::models::catalog::{flight, SeatCode};
 use crate::services::pagination::{Page, PageRequest};
@@ -38,6 +38,8 @@ pub struct BookingPolicy {
     pub seat_guard: bool,
     /// For the emails a booking change enqueues.
     pub email_max_attempts: u32,
+    /// Where bookings made, lost to a taken seat, or cancelled are counted.
+    pub outcomes: &'static Outcomes,
 }
 
 pub enum SeatRequest {
@@ -60,6 +62,24 @@ pub struct BookingForCreate {
 pub struct BookingDetails {
     pub booking: booking::Model,
     pub seats: Vec<booking_seat::Model>,
+}
+
+/// Holds seats for a new booking (see `hold`), counting what became of the request.
+pub async fn create(
+    db: &Database,
+    caller: Caller,
+    policy: BookingPolicy,
+    new: BookingForCreate,
+) -> Result<BookingDetails, AppError> {
+    let created = super::hold::create(db, caller, policy, new).await;
+    match &created {
+        Ok(_) => policy.outcomes.booking(BookingOutcome::Created),
+        Err(AppError::SeatUnavailable(_)) => {
+            policy.outcomes.booking(BookingOutcome::SeatUnavailable)
+        }
+        Err(_) => {}
+    }
+    created
 }
 
 /// The booking, if `caller` may see it (another user's booking does not exist for them).

@@ -17,6 +17,7 @@ use crate::clock;
 use crate::db::plan::{Expect, PlanError, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::BookingOutcome;
 use crate::models::booking::booking::{self, BookingStatus};
 use crate::models::booking::payment;
 use crate::models::catalog::flight;
@@ -90,8 +91,10 @@ pub async fn cancel(
         .write("refund", refund_due, Expect::Any);
     match db.execute(plan).await {
         Ok(written) => {
+            policy.outcomes.booking(BookingOutcome::Cancelled);
             if written.count("refund") > 0 {
-                if let Err(err) = refund_requested(db, provider.as_ref(), id).await {
+                if let Err(err) = refund_requested(db, provider.as_ref(), policy.outcomes, id).await
+                {
                     tracing::warn!(error = %err, booking_id = id, "refund deferred to the sweeper");
                 }
             }

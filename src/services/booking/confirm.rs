@@ -9,12 +9,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
 use super::idempotency;
 use super::payments::PaymentPolicy;
 use super::provider::PaymentProvider;
-use super::refunds::{mark_status, refund_requested};
+use super::refunds::{mark_refunded, refund_requested};
 use super::seat_guard;
 use crate::clock;
 use crate::db::plan::{Expect, PlanError, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::{BookingOutcome, PaymentOutcome};
 use crate::models::booking::booking::{self, BookingStatus};
 use crate::models::booking::{booking_seat, payment};
 use crate::services::notify::outbox;
@@ -77,7 +78,11 @@ pub async fn finish_success(
             Expect::Is(1),
         );
     match db.execute(plan).await {
-        Ok(_) => Ok(succeeded),
+        Ok(_) => {
+            policy.outcomes.payment(PaymentOutcome::Succeeded);
+            policy.outcomes.booking(BookingOutcome::Confirmed);
+            Ok(succeeded)
+        }
         // The database refuses a second success for one booking: give this money back.
         Err(err) if err.is_unique_violation() => {
             tracing::error!(
@@ -88,10 +93,12 @@ pub async fn finish_success(
                 .refund(&attempt.provider_key())
                 .await
                 .map_err(|e| AppError::PaymentProviderFailed(e.to_string()))?;
-            mark_status(db, attempt.id, payment::PROCESSING, payment::REFUNDED).await?;
+            mark_refunded(db, policy.outcomes, attempt.id, payment::PROCESSING).await?;
             Err(AppError::BookingAlreadyPaid)
         }
-        Err(PlanError::Refused("charged")) => finished_before(db, provider, &attempt, now).await,
+        Err(PlanError::Refused("charged")) => {
+            finished_before(db, provider, policy, &attempt, now).await
+        }
         Err(PlanError::Refused("confirmed" | "seats" | "booked")) => {
             unconfirmable(
                 db,
@@ -113,6 +120,7 @@ pub async fn finish_success(
 async fn finished_before(
     db: &Database,
     provider: &dyn PaymentProvider,
+    policy: PaymentPolicy,
     attempt: &payment::Model,
     now: NaiveDateTime,
 ) -> Result<payment::Model, AppError> {
@@ -133,7 +141,7 @@ async fn finished_before(
         .into_query();
     db.execute(WritePlan::new().write("refund", refund_due, Expect::Any))
         .await?;
-    refund_requested(db, provider, attempt.booking_id).await?;
+    refund_requested(db, provider, policy.outcomes, attempt.booking_id).await?;
     Err(AppError::PaymentProviderFailed(
         "the provider answered too late; the charge was refunded".into(),
     ))
@@ -199,13 +207,16 @@ async fn unconfirmable(
             Expect::Any,
         );
     match db.execute(plan).await {
-        Ok(_) => {}
+        Ok(written) => policy.outcomes.bookings(
+            BookingOutcome::Cancelled,
+            u64::try_from(written.count("cancelled")).unwrap_or(0),
+        ),
         Err(PlanError::Refused("charged")) => {
-            return finished_before(db, provider, attempt, now).await
+            return finished_before(db, provider, policy, attempt, now).await
         }
         Err(other) => return Err(other.into()),
     }
-    refund_requested(db, provider, booking_id).await?;
+    refund_requested(db, provider, policy.outcomes, booking_id).await?;
     Err(AppError::BookingNotPayable)
 }
 
@@ -304,8 +315,16 @@ pub async fn finish_unsuccessful(
         ),
     };
     match db.execute(plan).await {
+        Ok(_) => {
+            policy.outcomes.payment(if status == payment::DECLINED {
+                PaymentOutcome::Declined
+            } else {
+                PaymentOutcome::Failed
+            });
+            Ok(())
+        }
         // Finished already, by the request or the sweeper it raced.
-        Ok(_) | Err(PlanError::Refused("finished")) => Ok(()),
+        Err(PlanError::Refused("finished")) => Ok(()),
         Err(other) => Err(other.into()),
     }
 }

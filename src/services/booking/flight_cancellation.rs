@@ -15,6 +15,7 @@ use crate::clock;
 use crate::db::plan::{Expect, PlanError, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::{BookingOutcome, Outcomes};
 use crate::models::booking::booking::{self, BookingStatus, BY_AIRLINE};
 use crate::models::booking::payment;
 use crate::models::catalog::flight::{self, CANCELLED, SCHEDULED};
@@ -27,6 +28,8 @@ pub struct CancelPolicy {
     /// Fault injection for the crash test: stop once the cancellation is committed, before
     /// any refund.
     pub pause_before_refunds: bool,
+    /// Where the bookings it cancels and the refunds it makes are counted.
+    pub outcomes: &'static Outcomes,
 }
 
 /// What cancelling the flight did.
@@ -123,6 +126,9 @@ pub async fn cancel_flight(
         refunds_due: u64::try_from(written.count("refunds")).unwrap_or(0),
         refunded: 0,
     };
+    policy
+        .outcomes
+        .bookings(BookingOutcome::Cancelled, done.bookings);
     if policy.pause_before_refunds {
         tracing::warn!(flight_id, "fault injection: pausing before the refunds");
         loop {
@@ -131,7 +137,7 @@ pub async fn cancel_flight(
     }
     // The requests are durable: a refund that fails here is the sweeper's to retry.
     for booking_id in refundable_bookings(db, flight_id).await? {
-        match refund_requested(db, provider, booking_id).await {
+        match refund_requested(db, provider, policy.outcomes, booking_id).await {
             Ok(n) => done.refunded += n,
             Err(err) => tracing::warn!(error = %err, booking_id, "refund deferred to the sweeper"),
         }

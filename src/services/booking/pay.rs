@@ -16,6 +16,7 @@ use crate::clock;
 use crate::db::plan::{Expect, PlanError, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::PaymentOutcome;
 use crate::models::booking::booking::{self, BookingStatus};
 use crate::models::booking::{idempotency_key, payment};
 use crate::models::catalog::flight_seat;
@@ -83,10 +84,11 @@ pub async fn pay(
                 }
                 match idempotency::taken(db, caller.user_id, &key, &fingerprint, now).await? {
                     TakenKey::Replay(response) => {
+                        policy.outcomes.payment(PaymentOutcome::Replayed);
                         return Ok(PaymentReply {
                             response,
                             replayed: true,
-                        })
+                        });
                     }
                     TakenKey::Free => continue,
                 }

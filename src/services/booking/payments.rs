@@ -20,6 +20,7 @@ use super::bookings::{find_visible, Caller};
 use super::idempotency::{IdempotencyKey, SavedResponse};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::Outcomes;
 use crate::models::booking::payment;
 
 pub use super::confirm::{finish_success, finish_unsuccessful};
@@ -41,6 +42,8 @@ pub struct PaymentPolicy {
     pub email_max_attempts: u32,
     /// How an outcome is saved under its idempotency key, to be replayed.
     pub replies: &'static dyn PaymentReplies,
+    /// Where payment outcomes (and the bookings they confirm or cancel) are counted.
+    pub outcomes: &'static Outcomes,
 }
 
 /// The answers saved under an idempotency key, in the form the API sends them. The web layer

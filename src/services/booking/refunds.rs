@@ -12,6 +12,7 @@ use crate::clock;
 use crate::db::plan::{Expect, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::{Outcomes, PaymentOutcome};
 use crate::models::booking::{booking, payment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +71,19 @@ pub async fn settle(
     }
 }
 
+/// Marks a charge refunded (it was in `from`), counting it once if this call moved it.
+pub(super) async fn mark_refunded(
+    db: &Database,
+    outcomes: &Outcomes,
+    payment_id: i32,
+    from: &str,
+) -> Result<u64, AppError> {
+    let marked =
+        u64::try_from(mark_status(db, payment_id, from, payment::REFUNDED).await?).unwrap_or(0);
+    outcomes.payments(PaymentOutcome::Refunded, marked);
+    Ok(marked)
+}
+
 /// Moves an attempt from `from` to `to`; how many rows changed (0: it was not in `from`).
 pub(super) async fn mark_status(
     db: &Database,
@@ -95,6 +109,7 @@ pub(super) async fn mark_status(
 pub async fn refund_requested(
     db: &Database,
     provider: &dyn PaymentProvider,
+    outcomes: &Outcomes,
     booking_id: i32,
 ) -> Result<u64, AppError> {
     let due = payment::Entity::find()
@@ -109,8 +124,7 @@ pub async fn refund_requested(
             .refund(&attempt.provider_key())
             .await
             .map_err(|e| AppError::PaymentProviderFailed(e.to_string()))?;
-        let marked = mark_status(db, attempt.id, &attempt.status, payment::REFUNDED).await?;
-        refunded += u64::try_from(marked).unwrap_or(0);
+        refunded += mark_refunded(db, outcomes, attempt.id, &attempt.status).await?;
     }
     Ok(refunded)
 }

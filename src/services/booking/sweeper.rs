@@ -15,6 +15,7 @@ use crate::clock;
 use crate::db::plan::{Expect, PlanError, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::{BookingOutcome, Outcomes};
 use crate::models::booking::booking::{self, EXPIRED, PENDING};
 use crate::models::booking::payment;
 use crate::services::notify::outbox;
@@ -42,8 +43,8 @@ pub async fn sweep(
     // Interrupted payments first: a booking whose charge went through is confirmed rather
     // than expired and refunded.
     reconcile_payments(db, provider, policy, now, &mut report).await?;
-    report.expired = expire_overdue(db, policy.email_max_attempts, now).await?;
-    report.refunds = retry_refunds(db, provider).await?;
+    report.expired = expire_overdue(db, policy, now).await?;
+    report.refunds = retry_refunds(db, provider, policy.outcomes).await?;
     report.keys_deleted = idempotency::delete_expired(db, now).await?
         + idempotency::delete_abandoned(db, now - Duration::seconds(policy.lock_seconds)).await?;
     if report != SweepReport::default() {
@@ -55,7 +56,7 @@ pub async fn sweep(
 /// Pending bookings past `expires_at` and not being paid become `expired`, seats freed.
 async fn expire_overdue(
     db: &Database,
-    email_max_attempts: u32,
+    policy: PaymentPolicy,
     now: NaiveDateTime,
 ) -> Result<u64, AppError> {
     let not_locked = || {
@@ -98,11 +99,19 @@ async fn expire_overdue(
             )
             .write(
                 "email",
-                outbox::enqueue_insert(candidate.id, outbox::EXPIRED, email_max_attempts, now)?,
+                outbox::enqueue_insert(
+                    candidate.id,
+                    outbox::EXPIRED,
+                    policy.email_max_attempts,
+                    now,
+                )?,
                 Expect::Is(1),
             );
         match db.execute(plan).await {
-            Ok(_) => expired += 1,
+            Ok(_) => {
+                policy.outcomes.booking(BookingOutcome::Expired);
+                expired += 1;
+            }
             // Paid, cancelled or expired meanwhile (by another sweeper).
             Err(PlanError::Refused("expired")) => {}
             Err(other) => return Err(other.into()),
@@ -139,7 +148,11 @@ async fn reconcile_payments(
     Ok(())
 }
 
-async fn retry_refunds(db: &Database, provider: &dyn PaymentProvider) -> Result<u64, AppError> {
+async fn retry_refunds(
+    db: &Database,
+    provider: &dyn PaymentProvider,
+    outcomes: &Outcomes,
+) -> Result<u64, AppError> {
     let bookings: Vec<i32> = payment::Entity::find()
         .select_only()
         .column(payment::Column::BookingId)
@@ -151,7 +164,7 @@ async fn retry_refunds(db: &Database, provider: &dyn PaymentProvider) -> Result<
         .await?;
     let mut refunded = 0;
     for booking_id in bookings {
-        match refund_requested(db, provider, booking_id).await {
+        match refund_requested(db, provider, outcomes, booking_id).await {
             Ok(n) => refunded += n,
             Err(err) => tracing::warn!(error = %err, booking_id, "refund failed; will retry"),
         }

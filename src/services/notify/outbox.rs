@@ -3,13 +3,14 @@
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Expr, InsertStatement, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    UpdateMany,
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, UpdateMany,
 };
 
 use crate::db::plan::{Expect, WritePlan};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::metrics::EmailOutcome;
 use crate::models::booking::booking;
 use crate::models::identity::user;
 use crate::models::notify::email::{self, FAILED, PENDING, SENT};
@@ -69,17 +70,9 @@ pub fn enqueue_for_each(
     max_attempts: u32,
     now: NaiveDateTime,
 ) -> Result<InsertStatement, AppError> {
-    let rows = Query::select()
+    let owners = Query::select()
         .column((booking::Entity, booking::Column::Id))
-        .expr(Expr::val(kind))
         .column((user::Entity, user::Column::Email))
-        .expr(Expr::val(PENDING))
-        .expr(Expr::val(0))
-        .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
-        .expr(Expr::val(now))
-        .expr(Expr::val(now))
-        .expr(Expr::val(details))
-        .expr(Expr::val(new_message_key()))
         .from(booking::Entity)
         .inner_join(
             user::Entity,
@@ -88,23 +81,16 @@ pub fn enqueue_for_each(
         )
         .and_where(Expr::col((booking::Entity, booking::Column::Id)).in_subquery(bookings))
         .to_owned();
-    Ok(Query::insert()
-        .into_table(email::Entity)
-        .columns([
-            email::Column::BookingId,
-            email::Column::Kind,
-            email::Column::Recipient,
-            email::Column::Status,
-            email::Column::Attempts,
-            email::Column::MaxAttempts,
-            email::Column::NextAttemptAt,
-            email::Column::CreatedAt,
-            email::Column::Details,
-            email::Column::MessageKey,
-        ])
-        .select_from(rows)
-        .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
-        .to_owned())
+    let email = PendingEmail {
+        kind,
+        details,
+        max_attempts,
+        now,
+    };
+    email.insert_for(
+        owners,
+        &[email::Column::BookingId, email::Column::Recipient],
+    )
 }
 
 /// What a `password_reset` email keeps: the seed its token is made from (see
@@ -123,23 +109,48 @@ pub fn enqueue_for_account(
     max_attempts: u32,
     now: NaiveDateTime,
 ) -> Result<InsertStatement, AppError> {
-    let row = Query::select()
+    let account = Query::select()
         .column(user::Column::Email)
-        .expr(Expr::val(kind))
-        .expr(Expr::val(PENDING))
-        .expr(Expr::val(0))
-        .expr(Expr::val(i32::try_from(max_attempts).unwrap_or(i32::MAX)))
-        .expr(Expr::val(now))
-        .expr(Expr::val(now))
-        .expr(Expr::val(details))
-        .expr(Expr::val(new_message_key()))
         .from(user::Entity)
         .and_where(user::Column::Email.eq(address))
         .to_owned();
-    Ok(Query::insert()
-        .into_table(email::Entity)
-        .columns([
-            email::Column::Recipient,
+    let email = PendingEmail {
+        kind,
+        details: Some(details),
+        max_attempts,
+        now,
+    };
+    email.insert_for(account, &[email::Column::Recipient])
+}
+
+/// A new email's fixed values, written once per row that a SELECT gives.
+struct PendingEmail<'a> {
+    kind: &'a str,
+    details: Option<String>,
+    max_attempts: u32,
+    now: NaiveDateTime,
+}
+
+impl PendingEmail<'_> {
+    /// `INSERT INTO email_outbox (addressed…, kind, …) SELECT addressed…, 'kind', …`: one row
+    /// per row of `addressed`, whose columns are `addressed_columns` (the recipient at least).
+    fn insert_for(
+        self,
+        mut addressed: SelectStatement,
+        addressed_columns: &[email::Column],
+    ) -> Result<InsertStatement, AppError> {
+        addressed
+            .expr(Expr::val(self.kind))
+            .expr(Expr::val(PENDING))
+            .expr(Expr::val(0))
+            .expr(Expr::val(
+                i32::try_from(self.max_attempts).unwrap_or(i32::MAX),
+            ))
+            .expr(Expr::val(self.now))
+            .expr(Expr::val(self.now))
+            .expr(Expr::val(self.details))
+            .expr(Expr::val(new_message_key()));
+        let columns = addressed_columns.iter().copied().chain([
             email::Column::Kind,
             email::Column::Status,
             email::Column::Attempts,
@@ -148,10 +159,14 @@ pub fn enqueue_for_account(
             email::Column::CreatedAt,
             email::Column::Details,
             email::Column::MessageKey,
-        ])
-        .select_from(row)
-        .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
-        .to_owned())
+        ]);
+        Ok(Query::insert()
+            .into_table(email::Entity)
+            .columns(columns)
+            .select_from(addressed)
+            .map_err(|e| anyhow::anyhow!("outbox insert: {e}"))?
+            .to_owned())
+    }
 }
 
 /// Takes up to `limit` due emails for this worker: a conditional write per email, so of
@@ -297,14 +312,14 @@ pub async fn mark_sent(db: &Database, id: i32, now: NaiveDateTime) -> Result<(),
 }
 
 /// Records a failed attempt: tried again after `retry_seconds · 2^(attempts-1)` (at most a
-/// day), or given up (`failed`) once it has been tried `max_attempts` times.
+/// day), or given up (`failed`) once it has been tried `max_attempts` times; says which.
 pub async fn mark_attempt_failed(
     db: &Database,
     sent: &email::Model,
     error: &str,
     retry_seconds: u64,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<EmailOutcome, AppError> {
     let attempts = sent.attempts + 1;
     let give_up = attempts >= sent.max_attempts;
     let delay = backoff_seconds(retry_seconds, attempts);
@@ -329,7 +344,11 @@ pub async fn mark_attempt_failed(
         .into_query();
     db.execute(WritePlan::new().write("failed", failed, Expect::Any))
         .await?;
-    Ok(())
+    Ok(if give_up {
+        EmailOutcome::Failed
+    } else {
+        EmailOutcome::Retried
+    })
 }
 
 fn backoff_seconds(retry_seconds: u64, attempts: i32) -> i64 {
@@ -338,6 +357,14 @@ fn backoff_seconds(retry_seconds: u64, attempts: i32) -> i64 {
         .min(20);
     let delay = retry_seconds.saturating_mul(1u64 << doublings).min(86_400);
     i64::try_from(delay).unwrap_or(86_400)
+}
+
+/// Emails still to be sent: due now, waiting for a retry, or being sent.
+pub async fn waiting(db: &Database) -> Result<u64, AppError> {
+    Ok(email::Entity::find()
+        .filter(email::Column::Status.eq(PENDING))
+        .count(&db.reader)
+        .await?)
 }
 
 /// Emails by status, newest first.
