@@ -28,6 +28,7 @@ mod search;
 mod site;
 mod site_operations;
 mod site_self_service;
+mod site_travel;
 mod smtp_sink;
 mod sweeper;
 mod time_rules;

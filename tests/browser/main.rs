@@ -2,6 +2,8 @@
 //! the real application on a random port, a fresh database per test, a browser per context.
 //! `scripts/test` installs the browser when it is missing.
 
+mod accessibility;
+mod axe;
 mod harness;
 // Shared with the API suite; this crate uses only part of it.
 #[allow(dead_code)]

@@ -3,7 +3,9 @@
 //! without its CSRF token. Screenshots of the main pages go to docs/screenshots/.
 
 use crate::harness::Browser;
-use crate::helpers::{bookable_flight, days_ahead, spawn_app, unique_email, PASSWORD};
+use crate::helpers::{
+    days_ahead, spawn_app, spawn_app_with, status_and_json, unique_email, TestApp, PASSWORD,
+};
 
 /// Sets a `<select>` or a date input the way a person's choice would, and fires `change`.
 async fn choose(browser: &Browser, css: &str, value: &str) {
@@ -14,6 +16,20 @@ async fn choose(browser: &Browser, css: &str, value: &str) {
              e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value"
         ))
         .await;
+}
+
+/// Chooses the `<select>`'s option whose text is `label` (or starts with it).
+async fn choose_by_text(browser: &Browser, css: &str, label: &str) {
+    browser.wait_for(css).await;
+    let value = browser
+        .execute(&format!(
+            "const e = document.querySelector({css:?}); \
+             const o = Array.from(e.options).find(o => o.text.trim().startsWith({label:?})); \
+             if (!o) return null; e.value = o.value; \
+             e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value"
+        ))
+        .await;
+    assert!(!value.is_null(), "{css} has no option {label:?}");
 }
 
 async fn sign_up(browser: &Browser, name: &str) -> String {
@@ -41,51 +57,144 @@ async fn sign_in(browser: &Browser, email: &str) {
     browser.wait_for_path("/").await;
 }
 
+/// An app with the demo catalog, as a first start with SKYBOOK_DEMO_DATA=true makes it: the
+/// screenshots in the README show real routes and schedules.
+async fn demo_app() -> TestApp {
+    spawn_app_with(|settings| settings.demo_data = true).await
+}
+
+/// Tomorrow in India (the demo's New Delhi → Mumbai flights all depart after now).
+fn tomorrow_in_india() -> String {
+    (chrono::Utc::now() + chrono::Duration::days(1))
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The id of the demo flight `number` on `date`, through the public search API.
+async fn demo_flight(app: &TestApp, from: &str, to: &str, date: &str, number: &str) -> i64 {
+    let (status, found) = status_and_json(
+        app.get(
+            &format!("/api/v1/flights?from={from}&to={to}&date={date}&per_page=50"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    found["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .find(|f| f["flight_number"] == number)
+        .unwrap_or_else(|| panic!("no {number} from {from} to {to} on {date}: {found}"))["id"]
+        .as_i64()
+        .expect("id")
+}
+
+async fn checked_seats(browser: &Browser) -> serde_json::Value {
+    browser
+        .execute("return Array.from(document.querySelectorAll('input[name=seat]:checked')).map(e => e.value).join(',')")
+        .await
+}
+
+/// Scrolls `css` to the top of the viewport (for screenshots of a long cabin).
+async fn scroll_to(browser: &Browser, css: &str) {
+    browser
+        .execute(&format!(
+            "document.querySelector({css:?}).scrollIntoView({{block: 'start'}}); return true"
+        ))
+        .await;
+}
+
 #[tokio::test]
 async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_seat() {
-    let app = spawn_app().await;
-    let catalog = app.catalog().await;
-    let flight = bookable_flight(&app, &catalog, "SB101").await;
-    // Departs 06:00 UTC, 11:30 in Kolkata, on the same local date.
-    let date = days_ahead(10).format("%Y-%m-%d").to_string();
+    let app = demo_app().await;
+    let date = tomorrow_in_india();
+    let flight = demo_flight(&app, "DEL", "BOM", &date, "AI805").await;
     let (traveller, rival) =
         tokio::join!(Browser::launch(&app.address), Browser::launch(&app.address));
 
     sign_up(&traveller, "Asha Rao").await;
-    let rival_name = "Ravi Kumar";
-    sign_up(&rival, rival_name).await;
 
     // Search from the home page's form.
     traveller.screenshot("home").await;
-    choose(&traveller, "#from", "TAA").await;
-    choose(&traveller, "#to", "TBB").await;
+    choose(&traveller, "#from", "DEL").await;
+    choose(&traveller, "#to", "BOM").await;
     choose(&traveller, "#date", &date).await;
     traveller.fill("#passengers", "2").await;
     traveller.click("form.search button[type=submit]").await;
     traveller.wait_for_path("/flights").await;
     let results = traveller.text(".flights").await;
-    assert!(results.contains("SB101"), "{results}");
-    assert!(results.contains("11:30"), "local departure time: {results}");
-    assert!(results.contains("12 seats left"), "{results}");
+    // The demo schedule: six a day on New Delhi → Mumbai, in local time, both fares shown.
+    assert_eq!(
+        traveller
+            .execute("return document.querySelectorAll('.flight-card').length")
+            .await,
+        6,
+        "{results}"
+    );
+    assert!(results.contains("AI805"), "{results}");
+    assert!(results.contains("07:00"), "local departure time: {results}");
+    assert!(results.contains("Business"), "{results}");
+    let day = traveller.text("#results-day").await;
+    let expected = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+        .expect("date")
+        .format("%a %-d %b")
+        .to_string();
+    assert_eq!(day, expected, "a date people read");
+    assert!(traveller.exists(".day-nav a[rel=next]").await);
     traveller.screenshot("results").await;
 
-    // The rival opens the same flight before the traveller holds.
+    // The rival, signed out, picks the same seat and is told to sign in before typing names;
+    // creating an account brings them back to the seat they picked.
     rival.goto(&format!("/flights/{flight}?passengers=1")).await;
-    rival.click("label[for='seat-2A']").await;
+    rival.click("label[for='seat-4A']").await;
+    let notice = rival.text("#signin-first").await;
+    assert!(notice.contains("Sign in before you book"), "{notice}");
+    assert!(
+        !rival.exists("#passenger-0").await,
+        "no names before signing in"
+    );
+    scroll_to(&rival, ".cabin").await;
+    rival.screenshot("seat-map-signed-out").await;
+    rival.click("#signin-to-book").await;
+    rival.wait_for_path("/signin").await;
+    rival.click("main a[href^='/signup']").await;
+    rival.wait_for_path("/signup").await;
+    let rival_name = "Ravi Kumar";
+    rival.fill("#name", rival_name).await;
+    rival.fill("#email", &unique_email("rival")).await;
+    rival.fill("#password", PASSWORD).await;
+    rival
+        .click("form[action='/signup'] button[type=submit]")
+        .await;
+    rival.wait_for_path(&format!("/flights/{flight}")).await;
+    rival.wait_for("#passenger-0").await;
+    assert_eq!(checked_seats(&rival).await, "4A", "the seat picked before");
     rival.fill("#passenger-0", rival_name).await;
 
-    traveller.click(".flight-card a.button").await;
+    traveller
+        .click(".flight-card a.button[aria-label*='AI805']")
+        .await;
     traveller.wait_for_path(&format!("/flights/{flight}")).await;
-    traveller.click("label[for='seat-2A']").await;
+    traveller.click("label[for='seat-4A']").await;
     // The seat map works from the keyboard: seats are real checkboxes (Space toggles).
-    let seat = traveller.wait_for("#seat-2B").await;
-    seat.send_keys(" ").await.expect("press Space on seat 2B");
+    let seat = traveller.wait_for("#seat-4B").await;
+    seat.send_keys(" ").await.expect("press Space on seat 4B");
     traveller.fill("#passenger-0", "Asha Rao").await;
     traveller.fill("#passenger-1", "Dev Rao").await;
-    let chosen = traveller
-        .execute("return Array.from(document.querySelectorAll('input[name=seat]:checked')).map(e => e.value).join(',')")
-        .await;
-    assert_eq!(chosen, "2A,2B");
+    assert_eq!(checked_seats(&traveller).await, "4A,4B");
+    // Every seat shows its price; business seats are in a section of their own.
+    assert_eq!(
+        traveller.text("label[for='seat-4C'] .seat-price").await,
+        "5.5k"
+    );
+    assert!(traveller
+        .text("#cabin-business")
+        .await
+        .starts_with("Business"));
+    scroll_to(&traveller, ".cabin").await;
     traveller.screenshot("seat-map").await;
     traveller.click("#hold").await;
     traveller.wait_for(".reference").await;
@@ -104,17 +213,17 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
     // Read from the answer's page: the seat map's message area is on the page before it too.
     let message = rival.wait_for_text("#seat-message", "was just taken").await;
     assert!(
-        message.contains("seat 2A was just taken"),
+        message.contains("seat 4A was just taken"),
         "the rival is told: {message}"
     );
     // The seat map is shown again in answer to the post, not as an error page.
-    assert!(rival.exists(".seatmap").await);
+    assert!(rival.exists(".cabin").await);
     let name_kept = rival
         .execute("return document.querySelector('#passenger-0').value")
         .await;
     assert_eq!(name_kept, rival_name);
     let taken = rival
-        .execute("return document.querySelector('#seat-2A').disabled")
+        .execute("return document.querySelector('#seat-4A').disabled")
         .await;
     assert_eq!(taken, true);
     rival.screenshot("seat-taken").await;
@@ -142,17 +251,16 @@ async fn a_traveller_books_and_pays_and_a_second_browser_cannot_take_the_same_se
 
 #[tokio::test]
 async fn an_admin_creates_an_airport_and_a_flight_through_the_forms() {
-    let app = spawn_app().await;
-    let catalog = app.catalog().await;
+    let app = demo_app().await;
     let admin = Browser::launch(&app.address).await;
     sign_in(&admin, &app.admin_email().await).await;
 
     admin.goto("/admin/airports").await;
     admin.click("details.create summary").await;
     // First with a bad code: the API's rule is shown beside the field.
-    admin.fill("#f-code", "Z9").await;
-    admin.fill("#f-name", "Zed Field").await;
-    choose(&admin, "#f-city_id", &catalog.city_id.to_string()).await;
+    admin.fill("#f-code", "N9").await;
+    admin.fill("#f-name", "Navi Mumbai International").await;
+    choose_by_text(&admin, "#f-city_id", "Mumbai").await;
     admin.fill("#f-timezone", "Asia/Kolkata").await;
     admin.click(".entity-form button[type=submit]").await;
     let error = admin.text("#f-code-error").await;
@@ -164,21 +272,20 @@ async fn an_admin_creates_an_airport_and_a_flight_through_the_forms() {
         admin
             .execute("return document.querySelector('#f-name').value")
             .await,
-        "Zed Field"
+        "Navi Mumbai International"
     );
     admin.screenshot("admin-validation").await;
-    admin.fill("#f-code", "ZZQ").await;
+    admin.fill("#f-code", "NMI").await;
     admin.click(".entity-form button[type=submit]").await;
     // The page before it (the refused form) has a notice of its own.
     assert_eq!(admin.wait_for_text("#notice", "Created.").await, "Created.");
-    assert!(admin.text(".admin-table").await.contains("Zed Field"));
 
     admin.goto("/admin/flights").await;
     admin.click("details.create summary").await;
-    admin.fill("#f-flight_number", "ZQ7").await;
-    choose(&admin, "#f-airplane_id", &catalog.airplane_id.to_string()).await;
-    choose(&admin, "#f-departure_airport", "ZZQ").await;
-    choose(&admin, "#f-arrival_airport", "TBB").await;
+    admin.fill("#f-flight_number", "6E801").await;
+    choose_by_text(&admin, "#f-airplane_id", "Airbus A320neo").await;
+    choose(&admin, "#f-departure_airport", "NMI").await;
+    choose(&admin, "#f-arrival_airport", "DEL").await;
     let day = days_ahead(20).format("%Y-%m-%d").to_string();
     choose(&admin, "#f-departure_time", &format!("{day}T08:00")).await;
     choose(&admin, "#f-arrival_time", &format!("{day}T10:15")).await;
@@ -187,16 +294,21 @@ async fn an_admin_creates_an_airport_and_a_flight_through_the_forms() {
     admin.fill("#f-currency", "INR").await;
     admin.click(".entity-form button[type=submit]").await;
     assert_eq!(admin.wait_for_text("#notice", "Created.").await, "Created.");
+    // The first page lists the demo schedule's earliest flights.
     let flights = admin.text(".admin-table").await;
-    assert!(flights.contains("ZQ7"), "{flights}");
-    assert!(flights.contains("INR 4,500.00"), "{flights}");
+    assert!(
+        flights.contains("AI805") || flights.contains("6E2175"),
+        "{flights}"
+    );
     admin.screenshot("admin-flights").await;
 
-    // The new flight is on sale: travellers find it.
+    // The new flight is on sale: travellers find it, at its price.
     admin
-        .goto(&format!("/flights?from=ZZQ&to=TBB&date={day}&passengers=1"))
+        .goto(&format!("/flights?from=NMI&to=DEL&date={day}&passengers=1"))
         .await;
-    assert!(admin.text(".flights").await.contains("ZQ7"));
+    let found = admin.text(".flights").await;
+    assert!(found.contains("6E801"), "{found}");
+    assert!(found.contains("INR 4,500.00"), "{found}");
 
     admin.goto("/admin/occupancy").await;
     admin.wait_for(".admin-table").await;
@@ -230,11 +342,10 @@ async fn a_form_posted_without_its_csrf_token_is_refused() {
 
 #[tokio::test]
 async fn an_admin_cancels_a_flight_through_its_confirm_step() {
-    let app = spawn_app().await;
-    let catalog = app.catalog().await;
-    let flight = bookable_flight(&app, &catalog, "SB730").await;
+    let app = demo_app().await;
+    let flight = demo_flight(&app, "DEL", "BOM", &tomorrow_in_india(), "UK955").await;
     let token = app.customer_token().await;
-    let booking = app.created(app.book(&token, flight, &["2A"]).await).await;
+    let booking = app.created(app.book(&token, flight, &["4A"]).await).await;
     app.created(app.pay(&token, &booking, "browser-op", "pm_card_ok").await)
         .await;
     let admin = Browser::launch(&app.address).await;
@@ -247,14 +358,14 @@ async fn an_admin_cancels_a_flight_through_its_confirm_step() {
         .await;
     let impact = admin.text("#impact").await;
     assert!(impact.contains("1 confirmed booking"), "{impact}");
-    assert!(impact.contains("INR 1,000.00"), "{impact}");
+    assert!(impact.contains("INR 5,775.00"), "{impact}");
     admin.fill("#reason", "Aircraft unserviceable").await;
     admin.screenshot("admin-cancel-flight").await;
     admin.click("#confirm-cancel").await;
     admin
         .wait_for_text("#notice", "The flight is cancelled")
         .await;
-    assert_eq!(admin.text("#refunds-made").await, "1 (INR 1,000.00)");
+    assert_eq!(admin.text("#refunds-made").await, "1 (INR 5,775.00)");
     assert!(!admin.exists("#cancel-flight-link").await);
 
     admin.click("#passengers-link").await;

@@ -24,6 +24,7 @@ pub fn configure_site(cfg: &mut web::ServiceConfig, limits: &RateLimits) {
     cfg.service(travel::home)
         .service(travel::results)
         .service(travel::show_flight)
+        .service(travel::sign_in_to_book)
         .service(travel::hold)
         .service(account::sign_in_form)
         .service(account::sign_up_form)

@@ -2,7 +2,7 @@
 //! a signed-in traveller holds seats.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::render::{page, see_other};
@@ -17,10 +17,11 @@ use crate::services::booking::bookings::{self, Caller, MAX_PASSENGERS};
 use crate::services::booking::flight_report;
 use crate::services::catalog::search::FlightSearch;
 use crate::services::catalog::{airplanes, airports, flights, search, seats};
+use crate::services::pagination::PageRequest;
 use crate::state::AppState;
 use crate::views::site::travel::{
-    seat_rows, Airports, FlightPage, FlightSummary, HomePage, PassengerInput, ResultsPage,
-    SearchForm, SORTS,
+    cabin_sections, seat_rows, Airports, Days, EmptyResults, FlightPage, FlightSummary, HomePage,
+    PassengerInput, ResultsPage, SearchForm, SORTS,
 };
 use crate::views::site::{field_errors, FieldErrors, Pager};
 
@@ -110,15 +111,21 @@ pub async fn results(
         }
     };
     let found = search::search(&state.db, &query).await?;
+    let empty = match found.total {
+        0 => Some(why_empty(&state, &query).await?),
+        _ => None,
+    };
     let now = clock::now();
-    let link = |n: u64| {
+    let link = |date: &str, page: u64| {
         let mut pairs = vec![
             ("from", form.from.clone()),
             ("to", form.to.clone()),
-            ("date", form.date.clone()),
+            ("date", date.to_string()),
             ("passengers", form.passengers.clone()),
-            ("page", n.to_string()),
         ];
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
         if !form.sort.is_empty() {
             pairs.push(("sort", form.sort.clone()));
         }
@@ -131,9 +138,15 @@ pub async fn results(
         found.request.page,
         found.request.per_page,
         found.total,
-        link,
+        |n| link(&form.date, n),
     );
+    let days = query
+        .date
+        .map(|date| Days::around(date, now.date(), |d| link(&d.to_string(), 1)))
+        .unwrap_or_default();
     let view = ResultsPage {
+        days,
+        empty,
         from_city: airports.city(&form.from.to_ascii_uppercase()),
         to_city: airports.city(&form.to.to_ascii_uppercase()),
         flights: found
@@ -152,9 +165,30 @@ pub async fn results(
     page(&state, &visitor, "results", StatusCode::OK, &view)
 }
 
+/// Why a search found nothing: no flight that day at all, or none with enough free seats.
+async fn why_empty(state: &AppState, query: &FlightSearch) -> Result<EmptyResults, AppError> {
+    if query.passengers.is_none() {
+        return Ok(EmptyResults::NoFlights);
+    }
+    let any_seats = FlightSearch {
+        passengers: None,
+        page: PageRequest {
+            page: 1,
+            per_page: 1,
+        },
+        ..query.clone()
+    };
+    Ok(match search::search(&state.db, &any_seats).await?.total {
+        0 => EmptyResults::NoFlights,
+        _ => EmptyResults::NotEnoughSeats,
+    })
+}
+
 #[derive(Deserialize)]
 pub struct FlightParams {
     pub passengers: Option<String>,
+    /// Seats picked before signing in, `2A,2B`.
+    pub seats: Option<String>,
 }
 
 /// What the traveller typed and picked, kept when the page is shown again.
@@ -215,32 +249,58 @@ async fn flight_page(
     let message = outcome
         .message
         .or_else(|| errors.get("passengers").cloned());
+    let rows = seat_rows(
+        &flight,
+        &airplane.seat_letters,
+        seat_list,
+        &chosen,
+        &outcome.just_taken,
+        now,
+    );
+    // Back to this page, these seats still picked, once signed in.
+    let back = flight_url(flight_id, passenger_count, &chosen);
     let view = FlightPage {
-        rows: seat_rows(
-            &flight,
-            &airplane.seat_letters,
-            seat_list,
-            &chosen,
-            &outcome.just_taken,
-            now,
-        ),
+        sections: cabin_sections(&flight, rows),
         columns: airplane.seat_letters.chars().map(String::from).collect(),
         flight: FlightSummary::new(&flight, &airports, now),
         passengers,
         passenger_count,
         message,
         seat_error,
-        signin_url: format!(
-            "/signin?{}",
-            serde_html_form::to_string([(
-                "next",
-                format!("/flights/{flight_id}?passengers={passenger_count}")
-            )])
-            .unwrap_or_default()
-        ),
+        signin_url: with_next("/signin", &back),
+        signup_url: with_next("/signup", &back),
         cancel_reason,
     };
     page(state, visitor, "flight", status, &view)
+}
+
+/// The flight page with the party size and the seats picked (`seats=2A,2B`).
+fn flight_url(flight_id: i32, passengers: usize, seats: &[String]) -> String {
+    let mut pairs = vec![("passengers", passengers.to_string())];
+    if !seats.is_empty() {
+        pairs.push(("seats", seats.join(",")));
+    }
+    format!(
+        "/flights/{flight_id}?{}",
+        serde_html_form::to_string(pairs).unwrap_or_default()
+    )
+}
+
+fn with_next(page: &str, next: &str) -> String {
+    format!(
+        "{page}?{}",
+        serde_html_form::to_string([("next", next)]).unwrap_or_default()
+    )
+}
+
+/// Seats named in a link (`2A,2B`), at most one per passenger.
+fn seats_of(list: Option<&str>, passengers: usize) -> Vec<String> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty() && s.len() <= 4)
+        .take(passengers)
+        .collect()
 }
 
 fn passenger_count(raw: Option<&str>) -> usize {
@@ -257,16 +317,37 @@ pub async fn show_flight(
     params: web::Query<FlightParams>,
 ) -> Result<HttpResponse, AppError> {
     let count = passenger_count(params.passengers.as_deref());
+    let form = HoldForm {
+        seat: seats_of(params.seats.as_deref(), count),
+        ..Default::default()
+    };
     flight_page(
         &state,
         &visitor,
         *id,
-        HoldForm::default(),
+        form,
         count,
         Outcome::default(),
         StatusCode::OK,
     )
     .await
+}
+
+/// A signed-out visitor's "sign in to book": to the sign-in page, which sends them back to
+/// this flight with the seats they picked (a GET form of the seat map, so no script needed).
+#[get("/flights/{id}/signin")]
+pub async fn sign_in_to_book(id: web::Path<i32>, req: HttpRequest) -> HttpResponse {
+    #[derive(Deserialize, Default)]
+    struct Picked {
+        passengers: Option<String>,
+        #[serde(default)]
+        seat: Vec<String>,
+    }
+    // Checkboxes repeat their name (`seat=2A&seat=2B`), which serde_html_form reads as a list.
+    let picked: Picked = serde_html_form::from_str(req.query_string()).unwrap_or_default();
+    let count = passenger_count(picked.passengers.as_deref());
+    let seats = seats_of(Some(&picked.seat.join(",")), count);
+    see_other(&with_next("/signin", &flight_url(*id, count, &seats)))
 }
 
 #[post("/flights/{id}/hold")]

@@ -10,8 +10,8 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 
-use super::demo_data::{DemoRoute, AIRPLANES, AIRPORTS, CITIES, ROUTES};
-use super::flights::{insert_scheduled, FlightForCreate};
+use super::demo_data::{DemoRoute, AIRPLANES, AIRPORTS, CITIES, MORE_DEPARTURES, ROUTES};
+use super::flights::{FlightForCreate, Schedule};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::catalog::{
@@ -132,6 +132,7 @@ pub async fn seed(db: &Database) -> Result<SeedSummary, AppError> {
 
     let now = Utc::now();
     let today = now.date_naive();
+    let mut schedule = Schedule::default();
     // One transaction per day keeps each write short while staying fast.
     for day in 0..SCHEDULE_DAYS {
         let date = today + Duration::days(day);
@@ -159,7 +160,7 @@ pub async fn seed(db: &Database) -> Result<SeedSummary, AppError> {
                         continue;
                     }
                     let new = scheduled_flight(route, &leg, airplane_id, departs)?;
-                    insert_scheduled(&txn, &new).await?;
+                    schedule.insert(&txn, &new).await?;
                     summary.flights += 1;
                 }
             }
@@ -176,23 +177,52 @@ struct Leg {
     from: &'static str,
     to: &'static str,
     departs_local: &'static str,
+    fare_percent: i64,
 }
 
-fn legs(route: &DemoRoute) -> [Leg; 2] {
-    [
-        Leg {
-            flight_number: route.flight_number,
-            from: route.from,
-            to: route.to,
-            departs_local: route.departs_local,
-        },
-        Leg {
-            flight_number: route.return_flight_number,
-            from: route.to,
-            to: route.from,
-            departs_local: route.returns_local,
-        },
-    ]
+/// Every daily flight of a route: its own rotation and those MORE_DEPARTURES adds, both ways.
+fn legs(route: &DemoRoute) -> Vec<Leg> {
+    let rotations = std::iter::once((
+        route.flight_number,
+        route.return_flight_number,
+        route.departs_local,
+        route.returns_local,
+        100,
+    ))
+    .chain(
+        MORE_DEPARTURES
+            .iter()
+            .filter(|d| d.route == route.flight_number)
+            .map(|d| {
+                (
+                    d.flight_number,
+                    d.return_flight_number,
+                    d.departs_local,
+                    d.returns_local,
+                    d.fare_percent,
+                )
+            }),
+    );
+    rotations
+        .flat_map(|(out, back, departs, returns, fare_percent)| {
+            [
+                Leg {
+                    flight_number: out,
+                    from: route.from,
+                    to: route.to,
+                    departs_local: departs,
+                    fare_percent,
+                },
+                Leg {
+                    flight_number: back,
+                    from: route.to,
+                    to: route.from,
+                    departs_local: returns,
+                    fare_percent,
+                },
+            ]
+        })
+        .collect()
 }
 
 fn scheduled_flight(
@@ -211,7 +241,14 @@ fn scheduled_flight(
         arrival_airport: IataCode::parse(leg.to).map_err(|e| bad("airport", e))?,
         departure_time: departs,
         arrival_time: departs + Duration::minutes(route.duration_minutes),
-        price_economy: Money::new(route.price_economy, currency).map_err(|e| bad("price", e))?,
-        price_business: Money::new(route.price_business, currency).map_err(|e| bad("price", e))?,
+        price_economy: Money::new(fare(route.price_economy, leg.fare_percent), currency)
+            .map_err(|e| bad("price", e))?,
+        price_business: Money::new(fare(route.price_business, leg.fare_percent), currency)
+            .map_err(|e| bad("price", e))?,
     })
+}
+
+/// A fare scaled by `percent`, rounded to whole currency units (100 minor units) as fares are.
+fn fare(minor: i64, percent: i64) -> i64 {
+    (minor * percent / 100 + 50) / 100 * 100
 }

@@ -46,6 +46,21 @@ pub struct DemoRoute {
     pub currency: &'static str,
 }
 
+/// Another daily rotation on a route of ROUTES, so busy routes get several flights a day as
+/// real ones do; it flies the route's airplane and duration.
+pub struct DemoDeparture {
+    /// the outbound `flight_number` of the route in ROUTES this one adds to
+    pub route: &'static str,
+    pub flight_number: &'static str,
+    pub return_flight_number: &'static str,
+    /// local departure time at the route's `from`, "HH:MM"
+    pub departs_local: &'static str,
+    /// local departure time of the return leg, "HH:MM"
+    pub returns_local: &'static str,
+    /// the route's fares scaled by this, so the flights of a day are not all one price
+    pub fare_percent: i64,
+}
+
 pub const CITIES: &[DemoCity] = &[
     DemoCity {
         name: "New Delhi",
@@ -728,6 +743,202 @@ pub const ROUTES: &[DemoRoute] = &[
     },
 ];
 
+/// Busy routes fly several times a day (DEL-BOM six times, DEL-BLR and BOM-BLR five).
+pub const MORE_DEPARTURES: &[DemoDeparture] = &[
+    DemoDeparture {
+        route: "AI805",
+        flight_number: "6E2175",
+        return_flight_number: "6E2176",
+        departs_local: "05:55",
+        returns_local: "08:15",
+        fare_percent: 85,
+    },
+    DemoDeparture {
+        route: "AI805",
+        flight_number: "UK955",
+        return_flight_number: "UK956",
+        departs_local: "09:30",
+        returns_local: "13:00",
+        fare_percent: 105,
+    },
+    DemoDeparture {
+        route: "AI805",
+        flight_number: "6E5317",
+        return_flight_number: "6E5318",
+        departs_local: "13:45",
+        returns_local: "16:50",
+        fare_percent: 90,
+    },
+    DemoDeparture {
+        route: "AI805",
+        flight_number: "AI887",
+        return_flight_number: "AI888",
+        departs_local: "17:10",
+        returns_local: "19:55",
+        fare_percent: 110,
+    },
+    DemoDeparture {
+        route: "AI805",
+        flight_number: "UK995",
+        return_flight_number: "UK996",
+        departs_local: "20:45",
+        returns_local: "22:20",
+        fare_percent: 95,
+    },
+    DemoDeparture {
+        route: "6E2131",
+        flight_number: "AI803",
+        return_flight_number: "AI804",
+        departs_local: "09:00",
+        returns_local: "13:20",
+        fare_percent: 110,
+    },
+    DemoDeparture {
+        route: "6E2131",
+        flight_number: "UK817",
+        return_flight_number: "UK818",
+        departs_local: "12:40",
+        returns_local: "16:30",
+        fare_percent: 100,
+    },
+    DemoDeparture {
+        route: "6E2131",
+        flight_number: "6E6071",
+        return_flight_number: "6E6072",
+        departs_local: "17:55",
+        returns_local: "20:40",
+        fare_percent: 85,
+    },
+    DemoDeparture {
+        route: "6E2131",
+        flight_number: "AI505",
+        return_flight_number: "AI506",
+        departs_local: "21:00",
+        returns_local: "06:45",
+        fare_percent: 95,
+    },
+    DemoDeparture {
+        route: "UK851",
+        flight_number: "6E5373",
+        return_flight_number: "6E5374",
+        departs_local: "06:20",
+        returns_local: "09:10",
+        fare_percent: 85,
+    },
+    DemoDeparture {
+        route: "UK851",
+        flight_number: "AI639",
+        return_flight_number: "AI640",
+        departs_local: "12:15",
+        returns_local: "14:30",
+        fare_percent: 105,
+    },
+    DemoDeparture {
+        route: "UK851",
+        flight_number: "6E6353",
+        return_flight_number: "6E6354",
+        departs_local: "17:30",
+        returns_local: "19:55",
+        fare_percent: 90,
+    },
+    DemoDeparture {
+        route: "UK851",
+        flight_number: "UK863",
+        return_flight_number: "UK864",
+        departs_local: "20:50",
+        returns_local: "07:05",
+        fare_percent: 100,
+    },
+    DemoDeparture {
+        route: "6E6183",
+        flight_number: "AI539",
+        return_flight_number: "AI540",
+        departs_local: "07:15",
+        returns_local: "10:05",
+        fare_percent: 105,
+    },
+    DemoDeparture {
+        route: "6E6183",
+        flight_number: "UK879",
+        return_flight_number: "UK880",
+        departs_local: "18:40",
+        returns_local: "21:10",
+        fare_percent: 95,
+    },
+    DemoDeparture {
+        route: "AI401",
+        flight_number: "6E2023",
+        return_flight_number: "6E2024",
+        departs_local: "06:40",
+        returns_local: "10:20",
+        fare_percent: 85,
+    },
+    DemoDeparture {
+        route: "AI401",
+        flight_number: "UK707",
+        return_flight_number: "UK708",
+        departs_local: "19:20",
+        returns_local: "16:45",
+        fare_percent: 100,
+    },
+    DemoDeparture {
+        route: "AI571",
+        flight_number: "6E5217",
+        return_flight_number: "6E5218",
+        departs_local: "07:05",
+        returns_local: "10:40",
+        fare_percent: 90,
+    },
+    DemoDeparture {
+        route: "AI571",
+        flight_number: "UK827",
+        return_flight_number: "UK828",
+        departs_local: "19:35",
+        returns_local: "21:50",
+        fare_percent: 105,
+    },
+    DemoDeparture {
+        route: "6E7263",
+        flight_number: "6E7279",
+        return_flight_number: "6E7280",
+        departs_local: "13:10",
+        returns_local: "15:05",
+        fare_percent: 95,
+    },
+    DemoDeparture {
+        route: "6E7263",
+        flight_number: "AI563",
+        return_flight_number: "AI564",
+        departs_local: "18:30",
+        returns_local: "20:35",
+        fare_percent: 110,
+    },
+    DemoDeparture {
+        route: "6E6621",
+        flight_number: "6E6625",
+        return_flight_number: "6E6626",
+        departs_local: "07:25",
+        returns_local: "10:10",
+        fare_percent: 90,
+    },
+    DemoDeparture {
+        route: "6E6621",
+        flight_number: "AI517",
+        return_flight_number: "AI518",
+        departs_local: "19:05",
+        returns_local: "21:25",
+        fare_percent: 105,
+    },
+    DemoDeparture {
+        route: "6E5393",
+        flight_number: "AI663",
+        return_flight_number: "AI664",
+        departs_local: "07:50",
+        returns_local: "10:05",
+        fare_percent: 110,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1026,6 +1237,37 @@ mod tests {
                 r.flight_number,
                 r.return_flight_number
             );
+        }
+    }
+
+    #[test]
+    fn more_departures_are_well_formed() {
+        let mut numbers: HashSet<&str> = ROUTES
+            .iter()
+            .flat_map(|r| [r.flight_number, r.return_flight_number])
+            .collect();
+        for d in MORE_DEPARTURES {
+            assert!(
+                ROUTES.iter().any(|r| r.flight_number == d.route),
+                "{}: no route {}",
+                d.flight_number,
+                d.route
+            );
+            for n in [d.flight_number, d.return_flight_number] {
+                assert!(is_flight_number(n), "bad flight number {:?}", n);
+                assert!(numbers.insert(n), "duplicate flight number {}", n);
+            }
+            assert_eq!(d.flight_number[..2], d.return_flight_number[..2]);
+            assert!(is_hh_mm(d.departs_local) && is_hh_mm(d.returns_local));
+            assert!((50..=200).contains(&d.fare_percent), "{}", d.flight_number);
+        }
+    }
+
+    #[test]
+    fn the_busiest_routes_fly_several_times_a_day() {
+        for (route, at_least) in [("AI805", 6), ("6E2131", 5), ("UK851", 5)] {
+            let flights = 1 + MORE_DEPARTURES.iter().filter(|d| d.route == route).count();
+            assert!(flights >= at_least, "{route}: {flights} a day");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! read as a seat map.
 
 use chrono::NaiveDateTime;
+use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QueryResult, QuerySelect,
@@ -52,6 +53,45 @@ pub async fn insert_inventory<C: ConnectionTrait>(
         flight_seat::Entity::insert_many(rows).exec(conn).await?;
         rows = rest;
     }
+    Ok(())
+}
+
+/// Gives `flight_id` the seats of `like` (a flight of the same airplane), every one free:
+/// one short statement where `insert_inventory` sends a row of values per seat.
+pub async fn copy_inventory<C: ConnectionTrait>(
+    conn: &C,
+    like: i32,
+    flight_id: i32,
+) -> Result<(), AppError> {
+    use flight_seat::Column;
+    let seats = Query::select()
+        .expr(Expr::val(flight_id))
+        .columns([
+            Column::Seat,
+            Column::RowNumber,
+            Column::Letter,
+            Column::Class,
+        ])
+        .expr(Expr::val(STATUS_AVAILABLE))
+        .from(flight_seat::Entity)
+        .and_where(Column::FlightId.eq(like))
+        .order_by(Column::Id, Order::Asc)
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(flight_seat::Entity)
+        .columns([
+            Column::FlightId,
+            Column::Seat,
+            Column::RowNumber,
+            Column::Letter,
+            Column::Class,
+            Column::Status,
+        ])
+        .select_from(seats)
+        .map_err(|e| anyhow::anyhow!("copy seats: {e}"))?
+        .to_owned();
+    conn.execute(conn.get_database_backend().build(&insert))
+        .await?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ pub use read::{
     details_select, free_seats, get, get_details, get_many, join_airports, FlightDetails,
     SENTINEL_NOW,
 };
-pub use write::{create, delete, insert_scheduled, update, FlightForCreate, FlightForUpdate};
+pub use write::{create, delete, update, FlightForCreate, FlightForUpdate, Schedule};
 
 /// The calendar date of a UTC instant at a place.
 pub fn local_date(utc: NaiveDateTime, tz: Tz) -> NaiveDate {

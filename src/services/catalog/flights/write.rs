@@ -1,5 +1,7 @@
 //! Writing flights: create (with its seats), update and delete, checked against the catalog.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
@@ -152,6 +154,18 @@ async fn insert_with_inventory<C: ConnectionTrait>(
     resolved: &Resolved,
 ) -> Result<i32, AppError> {
     let cabin = Cabin::of(&resolved.airplane)?;
+    let id = insert_row(conn, new, resolved, cabin.seat_count()).await?;
+    seats::insert_inventory(conn, id, &cabin).await?;
+    Ok(id)
+}
+
+/// Writes the flight's own row, every seat free.
+async fn insert_row<C: ConnectionTrait>(
+    conn: &C,
+    new: &FlightForCreate,
+    resolved: &Resolved,
+    seat_count: i32,
+) -> Result<i32, AppError> {
     let departure_time = new.departure_time.naive_utc();
     let row = flight::ActiveModel {
         flight_number: Set(new.flight_number.to_string()),
@@ -164,35 +178,68 @@ async fn insert_with_inventory<C: ConnectionTrait>(
         price_economy: Set(new.price_economy.minor()),
         price_business: Set(new.price_business.minor()),
         currency: Set(new.price_economy.currency().code().to_string()),
-        seats_total: Set(cabin.seat_count()),
-        seats_available: Set(cabin.seat_count()),
+        seats_total: Set(seat_count),
+        seats_available: Set(seat_count),
         created_at: Set(clock::now()),
         ..Default::default()
     };
-    let inserted = match flight::Entity::insert(row).exec(conn).await {
-        Ok(inserted) => inserted,
-        Err(err) if is_unique_violation(&err) => return Err(duplicate(new.flight_number.as_str())),
-        Err(err) => return Err(err.into()),
-    };
-    seats::insert_inventory(conn, inserted.last_insert_id, &cabin).await?;
-    Ok(inserted.last_insert_id)
+    match flight::Entity::insert(row).exec(conn).await {
+        Ok(inserted) => Ok(inserted.last_insert_id),
+        Err(err) if is_unique_violation(&err) => Err(duplicate(new.flight_number.as_str())),
+        Err(err) => Err(err.into()),
+    }
 }
 
-/// Inserts a flight without the "departs in the future" rule (the demo schedule starts today).
-pub async fn insert_scheduled<C: ConnectionTrait>(
-    conn: &C,
-    new: &FlightForCreate,
-) -> Result<i32, AppError> {
-    let resolved = resolve(
-        conn,
-        new.airplane_id,
-        new.departure_airport.as_str(),
-        new.arrival_airport.as_str(),
-        (new.departure_time, new.arrival_time),
-        false,
-    )
-    .await?;
-    insert_with_inventory(conn, new, &resolved).await
+/// Inserts many flights without the "departs in the future" rule (the demo schedule starts
+/// today), quickly: each airplane, route and duration is checked against the catalog once,
+/// and a flight's seats are copied from the first flight of its airplane that this schedule
+/// wrote (one short statement instead of a row of values per seat).
+#[derive(Default)]
+pub struct Schedule {
+    resolved: HashMap<(i32, String, String, i64), Resolved>,
+    /// Airplane id → a flight of it whose seats are the airplane's cabin.
+    seats_like: HashMap<i32, (i32, i32)>,
+}
+
+impl Schedule {
+    pub async fn insert<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        new: &FlightForCreate,
+    ) -> Result<i32, AppError> {
+        let key = (
+            new.airplane_id,
+            new.departure_airport.to_string(),
+            new.arrival_airport.to_string(),
+            (new.arrival_time - new.departure_time).num_minutes(),
+        );
+        if !self.resolved.contains_key(&key) {
+            let resolved = resolve(
+                conn,
+                new.airplane_id,
+                new.departure_airport.as_str(),
+                new.arrival_airport.as_str(),
+                (new.departure_time, new.arrival_time),
+                false,
+            )
+            .await?;
+            self.resolved.insert(key.clone(), resolved);
+        }
+        let resolved = &self.resolved[&key];
+        match self.seats_like.get(&new.airplane_id) {
+            Some(&(like, seat_count)) => {
+                let id = insert_row(conn, new, resolved, seat_count).await?;
+                seats::copy_inventory(conn, like, id).await?;
+                Ok(id)
+            }
+            None => {
+                let id = insert_with_inventory(conn, new, resolved).await?;
+                let seat_count = Cabin::of(&resolved.airplane)?.seat_count();
+                self.seats_like.insert(new.airplane_id, (id, seat_count));
+                Ok(id)
+            }
+        }
+    }
 }
 
 #[tracing::instrument(skip(db, changes))]
