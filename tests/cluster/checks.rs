@@ -337,6 +337,18 @@ pub async fn verify(cluster: &Cluster, told: &Outcome) -> Verdict {
             .map(|id| format!("booking {id}: {:?}", status.get(id)))
             .collect(),
     );
+    v.count(
+        "payments refused: the hold ran out first",
+        told.lapsed.len(),
+    );
+    v.expect_zero(
+        "payments refused as not payable whose booking did not expire",
+        told.lapsed
+            .iter()
+            .filter(|id| status.get(id).map(String::as_str) != Some("expired"))
+            .map(|id| format!("booking {id}: {:?}", status.get(id)))
+            .collect(),
+    );
     v.expect_zero(
         "payments without a settled answer",
         told.payment_failed

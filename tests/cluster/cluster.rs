@@ -32,7 +32,6 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("SKYBOOK_PAYMENT_LOCK_SECONDS", "3"),
     ("SKYBOOK_EMAIL_RETRY_SECONDS", "2"),
     ("SKYBOOK_SHUTDOWN_GRACE_SECONDS", "10"),
-    ("SKYBOOK_DATABASE_MAX_CONNECTIONS", "8"),
     ("SKYBOOK_HTTP_WORKERS", "2"),
     // Each load client holds at most one unpaid booking at a time plus the ones a lost
     // answer left behind (they expire); the default of 3 would refuse a client whose

@@ -74,6 +74,9 @@ pub struct Outcome {
     pub paid: Vec<i64>,
     /// Bookings the clients left unpaid on purpose (they must expire).
     pub unpaid: Vec<i64>,
+    /// Bookings whose payment was refused because the hold had run out meanwhile (it can,
+    /// when the database is down for longer than the hold): they must have expired.
+    pub lapsed: Vec<i64>,
     /// Bookings whose payment ended otherwise, with the answer.
     pub payment_failed: Vec<(i64, String)>,
 }
@@ -84,6 +87,7 @@ impl Outcome {
         self.acknowledged.extend(other.acknowledged);
         self.paid.extend(other.paid);
         self.unpaid.extend(other.unpaid);
+        self.lapsed.extend(other.lapsed);
         self.payment_failed.extend(other.payment_failed);
     }
 
@@ -281,6 +285,10 @@ async fn pay(
             // no answer: the same key again.
             (Some(409), Some("idempotency_request_in_progress")) | (None, _) => {}
             (Some(s), _) if s >= 500 => {}
+            (Some(409), Some("booking_not_payable")) => {
+                outcome.lapsed.push(id);
+                return;
+            }
             (status, _) => {
                 outcome
                     .payment_failed

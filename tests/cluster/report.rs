@@ -78,10 +78,12 @@ impl Section {
         self.answers("booking requests", &book);
         self.answers("payment requests", &pay);
         self.line(format!(
-            "- clients told: {} bookings made, {} paid, {} left unpaid to expire",
+            "- clients told: {} bookings made, {} paid, {} left unpaid to expire, {} refused \
+             payment because the hold ran out first",
             outcome.acknowledged.len(),
             outcome.paid.len(),
-            outcome.unpaid.len()
+            outcome.unpaid.len(),
+            outcome.lapsed.len()
         ));
     }
 
