@@ -240,7 +240,7 @@ async fn flows(
             .to_string();
         outcome.acknowledged.push((id, reference));
         count += 1;
-        if unpaid_every > 0 && count % unpaid_every == 0 {
+        if unpaid_every > 0 && count.is_multiple_of(unpaid_every) {
             outcome.unpaid.push(id);
             continue;
         }
