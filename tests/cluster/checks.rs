@@ -149,7 +149,7 @@ pub async fn settle(cluster: &Cluster) -> Result<Duration, String> {
             (pending, unsent, sent)
         };
         let (pending, unsent, sent) = state.await;
-        let received: usize = cluster.smtp.counts().values().sum();
+        let received = cluster.smtp.accepted_total();
         if pending == 0 && unsent == 0 && received as i64 >= sent {
             return Ok(started.elapsed());
         }
@@ -402,7 +402,14 @@ pub async fn verify(cluster: &Cluster, told: &Outcome) -> Verdict {
             .map(|(_, n)| n)
             .sum(),
     );
-    v.expect_zero("emails not received exactly once", wrong);
+    v.expect_zero(
+        "emails not received exactly once (distinct Message-IDs)",
+        wrong,
+    );
+    v.count(
+        "emails sent again with the same Message-ID (API.md §5's window)",
+        cluster.smtp.redeliveries(),
+    );
     v.expect_zero("emails with no readable subject", cluster.smtp.unreadable());
     v
 }

@@ -20,7 +20,8 @@ pub struct Mail {
 #[derive(Clone)]
 pub struct SmtpSink {
     pub port: u16,
-    accepted: Arc<Mutex<HashMap<Mail, usize>>>,
+    /// Each message's `Message-ID`s, as accepted (a repeat is a redelivery).
+    accepted: Arc<Mutex<HashMap<Mail, Vec<String>>>>,
     /// Messages whose subject could not be read (must stay 0).
     unreadable: Arc<Mutex<Vec<String>>>,
     black_hole: Arc<AtomicBool>,
@@ -54,8 +55,40 @@ impl SmtpSink {
         self.black_hole.store(on, Ordering::SeqCst);
     }
 
+    /// Distinct messages (by `Message-ID`) accepted per kind and booking: what a mail service
+    /// delivers. API.md §5 allows one window to send a message again with the same
+    /// `Message-ID` (the process dying, or the database failing, between the SMTP server's
+    /// acceptance and the record of it); a receiving service recognises that as one message.
     pub fn counts(&self) -> HashMap<Mail, usize> {
-        self.accepted.lock().expect("lock").clone()
+        self.accepted
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(mail, ids)| {
+                let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+                (mail.clone(), distinct.len())
+            })
+            .collect()
+    }
+
+    /// Messages accepted again with a `Message-ID` already accepted (the window above).
+    pub fn redeliveries(&self) -> usize {
+        self.accepted
+            .lock()
+            .expect("lock")
+            .values()
+            .map(|ids| ids.len() - ids.iter().collect::<std::collections::HashSet<_>>().len())
+            .sum()
+    }
+
+    /// Every message accepted, redeliveries included.
+    pub fn accepted_total(&self) -> usize {
+        self.accepted
+            .lock()
+            .expect("lock")
+            .values()
+            .map(Vec::len)
+            .sum()
     }
 
     pub fn unreadable(&self) -> Vec<String> {
@@ -125,7 +158,13 @@ impl SmtpSink {
 
     fn record(&self, data: &str) {
         match subject(data).as_deref().and_then(mail_of_subject) {
-            Some(mail) => *self.accepted.lock().expect("lock").entry(mail).or_default() += 1,
+            Some(mail) => self
+                .accepted
+                .lock()
+                .expect("lock")
+                .entry(mail)
+                .or_default()
+                .push(header(data, "message-id").unwrap_or_default()),
             None => self
                 .unreadable
                 .lock()
@@ -137,9 +176,15 @@ impl SmtpSink {
 
 /// The `Subject` header, its folded lines joined.
 fn subject(data: &str) -> Option<String> {
-    let mut lines = data.lines();
-    let first = lines.find(|l| l.to_ascii_lowercase().starts_with("subject:"))?;
-    let mut subject = first["subject:".len()..].trim().to_string();
+    header(data, "subject")
+}
+
+/// A header's value (`name` in lower case), its folded lines joined.
+fn header(data: &str, name: &str) -> Option<String> {
+    let prefix = format!("{name}:");
+    let mut lines = data.lines().take_while(|l| !l.is_empty());
+    let first = lines.find(|l| l.to_ascii_lowercase().starts_with(&prefix))?;
+    let mut subject = first[prefix.len()..].trim().to_string();
     for next in lines {
         if next.starts_with(' ') || next.starts_with('\t') {
             subject.push(' ');
