@@ -192,7 +192,7 @@ impl AppError {
             AppError::IdempotencyKeyMissing => "Idempotency-Key header required",
             AppError::IdempotencyKeyReused => "Idempotency key reused",
             AppError::IdempotencyRequestInProgress => "Request in progress",
-            AppError::Unavailable => "Temporarily overloaded",
+            AppError::Unavailable => "Temporarily unavailable",
             AppError::WeakPassword(_) => "The password is too weak",
             AppError::TokenInvalid => "The reset link is invalid or has expired",
             AppError::LastAdmin => "The last admin cannot be demoted",
@@ -259,7 +259,9 @@ impl AppError {
             AppError::IdempotencyRequestInProgress => {
                 "the first request with this Idempotency-Key is still running".into()
             }
-            AppError::Unavailable => "the database is saturated; retry shortly".into(),
+            AppError::Unavailable => {
+                "the database is saturated or unreachable; retry shortly".into()
+            }
             AppError::WeakPassword(error) => format!("{} {}", error.field, error.message),
             AppError::TokenInvalid => {
                 "this reset link is unknown, already used or expired; ask for a new one".into()
@@ -305,7 +307,7 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::{DbErr, RuntimeErr, SqlErr};
+        use sea_orm::SqlErr;
         // Services map the constraints they expect to precise answers; these are the ones a
         // concurrent change can still hit (e.g. a referenced row deleted meanwhile).
         match err.sql_err() {
@@ -319,13 +321,10 @@ impl From<sea_orm::DbErr> for AppError {
             }
             _ => {}
         }
-        // Every connection busy for the whole acquire timeout: overload, not a bug.
-        if matches!(
-            err,
-            DbErr::ConnectionAcquire(_)
-                | DbErr::Conn(RuntimeErr::SqlxError(sqlx::Error::PoolTimedOut))
-        ) {
-            tracing::warn!(error = %err, "database pool exhausted");
+        // Every connection busy for the whole acquire timeout, or the database down or its
+        // connection lost: overload or an outage, not a bug.
+        if crate::db::is_unreachable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
             return AppError::Unavailable;
         }
         AppError::Unexpected(anyhow::Error::new(err).context("database error"))
@@ -438,6 +437,39 @@ mod tests {
         assert_eq!(problem["status"], 422);
         assert_eq!(problem["code"], "validation_failed");
         assert_eq!(problem["errors"][0]["field"], "email");
+    }
+
+    #[test]
+    fn a_database_down_or_a_connection_lost_is_503_not_500() {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+        let io = |kind| sqlx::Error::Io(std::io::Error::from(kind));
+        let unreachable = [
+            DbErr::Conn(RuntimeErr::SqlxError(io(
+                std::io::ErrorKind::ConnectionRefused,
+            ))),
+            DbErr::Exec(RuntimeErr::SqlxError(io(
+                std::io::ErrorKind::ConnectionReset,
+            ))),
+            DbErr::Query(RuntimeErr::SqlxError(io(std::io::ErrorKind::UnexpectedEof))),
+            DbErr::Conn(RuntimeErr::SqlxError(sqlx::Error::PoolTimedOut)),
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        ];
+        for err in unreachable {
+            let shown = err.to_string();
+            let answer = AppError::from(err);
+            assert_eq!(
+                answer.status_code(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{shown}"
+            );
+            assert_eq!(answer.code(), "unavailable");
+        }
+        // A statement's own failure is still a bug.
+        let own = DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::RowNotFound));
+        assert_eq!(
+            AppError::from(own).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]

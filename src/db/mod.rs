@@ -37,6 +37,34 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     )
 }
 
+/// Whether the database could not be reached, or a connection to it was lost (a server
+/// stopped or restarting, a connection cut, every connection busy for the whole acquire
+/// timeout): nothing about the request was wrong and it may be retried, so 503, not 500.
+pub fn is_unreachable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let err = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(err))
+        | DbErr::Exec(RuntimeErr::SqlxError(err))
+        | DbErr::Query(RuntimeErr::SqlxError(err)) => err,
+        _ => return false,
+    };
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception; MySQL's 08S01 too), PostgreSQL's
+        // 57P01-57P03 (terminated by the administrator, crash, cannot connect now), and
+        // MySQL's 70100 (connection killed).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "70100")
+        }),
+        _ => false,
+    }
+}
+
 /// Whether a foreign key refused a row, on every backend.
 pub fn is_foreign_key_violation(err: &sea_orm::DbErr) -> bool {
     matches!(
@@ -45,7 +73,11 @@ pub fn is_foreign_key_violation(err: &sea_orm::DbErr) -> bool {
     )
 }
 
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request waits for a connection before it is answered 503. It is also how long
+/// a request waits while the database server is down: sqlx keeps retrying a refused
+/// connection until this runs out. 10 s held requests that long in a 10 s outage
+/// (tests/cluster, docs/RESILIENCE.md); a few seconds is what a client can wait for a 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE_ROW_BUFFER: usize = 256;
 /// A connection that sat in the pool longer than this is pinged before use. sqlx pings on
