@@ -1,7 +1,8 @@
 //! Stopping the HTTP server without losing a request (API.md §9): on SIGTERM readiness turns
-//! 503 at once, the connections the kernel already queued are still accepted, then the
-//! listening socket is closed (new connections are refused), and every request received on an
-//! accepted connection is answered before the server stops, within the grace period.
+//! 503 at once, the kernel stops completing new connections, the connections it already
+//! queued are still accepted, then the listening socket is closed (new connections are
+//! refused), and every request received on an accepted connection is answered before the
+//! server stops, within the grace period.
 //!
 //! actix-web's own graceful stop is not enough for that: once signalled, each connection
 //! finishes only the request it is already running and closes with any request it has
@@ -31,6 +32,9 @@ const SETTLE: Duration = Duration::from_millis(150);
 /// The longest the drain keeps accepting what the kernel queued: under a steady flood the
 /// queue is never empty, and the requests already accepted need the rest of the grace period.
 const ACCEPT_QUEUED_AT_MOST: Duration = Duration::from_secs(1);
+/// How long the accept queue must stay empty before the accept thread is paused: a handshake
+/// whose last ACK was already on its way when the filter went on still lands in the queue.
+const HANDSHAKE_SETTLE: Duration = Duration::from_millis(50);
 /// Between pausing actix's accept thread and closing the socket under it: a closed listener
 /// still registered there would make it log accept errors.
 const PAUSE_SETTLE: Duration = Duration::from_millis(20);
@@ -148,8 +152,20 @@ pub async fn stop_http(
     drain: Drain,
     deadline: Instant,
 ) {
+    // Closing a listener resets the connections still in its accept queue, after their
+    // clients may have sent a request that a proxy then cannot safely resend (a POST). So no
+    // connection may complete from here on: a filter drops every packet the listener gets (a
+    // client's SYN is retried a second later and then refused), and what is queued is
+    // accepted before the close.
+    refuse_new_handshakes(&listener);
     let accept_until = deadline.min(Instant::now() + ACCEPT_QUEUED_AT_MOST);
-    while has_queued_connections(&listener) && Instant::now() < accept_until {
+    let mut empty_since: Option<Instant> = None;
+    while Instant::now() < accept_until {
+        if has_queued_connections(&listener) {
+            empty_since = None;
+        } else if empty_since.get_or_insert_with(Instant::now).elapsed() >= HANDSHAKE_SETTLE {
+            break;
+        }
         tokio::time::sleep(POLL).await;
     }
     handle.pause().await;
@@ -183,6 +199,25 @@ pub async fn stop_http(
     }
     handle.stop(finished).await;
 }
+
+/// Attaches a socket filter that drops every packet the listener receives: no SYN is
+/// answered and no half-open handshake completes, so the accept queue only empties.
+#[cfg(target_os = "linux")]
+fn refuse_new_handshakes(listener: &TcpListener) {
+    // One classic BPF instruction: `ret #0`, keep zero bytes of the packet (drop it).
+    let drop_all = [socket2::SockFilter::new(
+        (libc::BPF_RET | libc::BPF_K) as u16,
+        0,
+        0,
+        0,
+    )];
+    if let Err(err) = socket2::SockRef::from(listener).attach_filter(&drop_all) {
+        tracing::warn!(error = %err, "could not stop new connections before closing the listener");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn refuse_new_handshakes(_listener: &TcpListener) {}
 
 /// Whether connections wait in the listener's accept queue (the socket polls readable).
 fn has_queued_connections(listener: &TcpListener) -> bool {
