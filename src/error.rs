@@ -112,6 +112,14 @@ impl From<crate::db::plan::PlanError> for AppError {
         use crate::db::plan::PlanError;
         match failed {
             PlanError::Failed(err) => err.into(),
+            // The database went away mid-commit (an outage, a restart) or the process is
+            // stopping: the client may retry (a payment with its Idempotency-Key gets the kept
+            // answer), so 503, as for any request during an outage, not a 500.
+            PlanError::Unknown(why) => {
+                tracing::warn!(error = %why, "a write's commit has an unknown outcome");
+                AppError::Unavailable
+            }
+            PlanError::Stopped => AppError::Unavailable,
             other => AppError::Unexpected(other.into()),
         }
     }

@@ -110,13 +110,17 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
                 tracing::error!(worker = %ctx.name(), error = %err, "background worker error");
             }
         })
-        // Restarting a worker that exits on shutdown would loop during shutdown.
+        // Restarting a worker that exits on shutdown would loop during shutdown. Any other
+        // death is restarted however often it happens: during a database outage the MySQL
+        // email worker dies at each fetch (a pool timeout, which also spaces the restarts by
+        // the pool's acquire timeout), and a cap of 10 left the instance sending no email
+        // once the database was back.
         .should_restart(|ctx, err, restarts| {
             if matches!(err, WorkerError::GracefulExit) {
                 return false;
             }
-            tracing::error!(worker = %ctx.name(), error = %err, restarts, "background worker died");
-            restarts < 10
+            tracing::error!(worker = %ctx.name(), error = %err, restarts, "background worker died; restarting it");
+            true
         })
         // In-flight jobs get the grace period from SIGTERM; one cut off is leased, so it is
         // taken up again once its lease lapses (see docs/OPERATIONS.md).
