@@ -39,21 +39,12 @@ impl Modify for MethodNotAllowed {
                 Content::new(Some(Ref::from_schema_name("ProblemView"))),
             )
             .build();
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                operation
-                    .responses
-                    .responses
-                    .entry("405".to_string())
-                    .or_insert_with(|| response.clone().into());
-            }
+        for operation in super::docs_responses::operations_mut(openapi) {
+            operation
+                .responses
+                .responses
+                .entry("405".to_string())
+                .or_insert_with(|| response.clone().into());
         }
     }
 }

@@ -19,25 +19,33 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Applies the shared answers and the problem content type to every operation.
 pub struct SharedResponses;
 
+/// Every operation of the document, whatever its method.
+pub(super) fn operations_mut(
+    openapi: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
 impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                declare_shared(operation);
-                for (status, response) in operation.responses.responses.iter_mut() {
-                    if let RefOr::T(response) = response {
-                        if status.starts_with('4') || status.starts_with('5') {
-                            as_problem(response);
-                        }
-                        add_headers(status, response);
+        for operation in operations_mut(openapi) {
+            declare_shared(operation);
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        as_problem(response);
                     }
+                    add_headers(status, response);
                 }
             }
         }

@@ -52,6 +52,7 @@ impl OneAtATime {
 
 /// The monitor with every worker registered.
 pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
+    let deaths = Deaths::default();
     let running = running.clone();
     let sweeper_state = state.clone();
     let email_state = state.clone();
@@ -111,18 +112,61 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
             }
         })
         // Restarting a worker that exits on shutdown would loop during shutdown. Any other
-        // death is restarted however often it happens: during a database outage the MySQL
-        // email worker dies at each fetch (a pool timeout, which also spaces the restarts by
-        // the pool's acquire timeout), and a cap of 10 left the instance sending no email
-        // once the database was back.
-        .should_restart(|ctx, err, restarts| {
+        // death is restarted as long as deaths are spaced: during a database outage the MySQL
+        // email worker dies at each fetch, every few seconds (the pool's acquire timeout),
+        // and a fixed cap of 10 left the instance sending no email once the database was
+        // back. Deaths in quick succession (a closed pool, when the application is gone)
+        // are not work to retry: they would spin.
+        .should_restart(move |ctx, err, restarts| {
             if matches!(err, WorkerError::GracefulExit) {
                 return false;
             }
-            tracing::error!(worker = %ctx.name(), error = %err, restarts, "background worker died; restarting it");
-            true
+            let restart = deaths.recorded_and_spaced();
+            tracing::error!(worker = %ctx.name(), error = %err, restarts, restart, "background worker died");
+            restart
         })
         // In-flight jobs get the grace period from SIGTERM; one cut off is leased, so it is
         // taken up again once its lease lapses (see docs/OPERATIONS.md).
         .shutdown_timeout(Duration::from_secs(state.settings.shutdown_grace_seconds))
+}
+
+/// Recent worker deaths, to tell a worker that fails now and then (restart it) from one that
+/// fails as soon as it starts (stop).
+#[derive(Default)]
+struct Deaths(Mutex<std::collections::VecDeque<std::time::Instant>>);
+
+impl Deaths {
+    /// More than this many deaths within [`Deaths::WINDOW`] stop the restarts.
+    const MOST: usize = 20;
+    const WINDOW: Duration = Duration::from_secs(10);
+
+    /// Records one death; whether the worker should be restarted.
+    fn recorded_and_spaced(&self) -> bool {
+        let now = std::time::Instant::now();
+        let Ok(mut recent) = self.0.lock() else {
+            return false;
+        };
+        recent.push_back(now);
+        while recent
+            .front()
+            .is_some_and(|at| now.duration_since(*at) > Self::WINDOW)
+        {
+            recent.pop_front();
+        }
+        recent.len() <= Self::MOST
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Deaths;
+
+    #[test]
+    fn deaths_in_quick_succession_stop_the_restarts() {
+        let deaths = Deaths::default();
+        for n in 0..Deaths::MOST {
+            assert!(deaths.recorded_and_spaced(), "death {n} is restarted");
+        }
+        assert!(!deaths.recorded_and_spaced(), "the 21st within 10 s is not");
+    }
 }
