@@ -146,8 +146,35 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// Set in the child process that measures alone.
+    const MEASURING_ALONE: &str = "SKYBOOK_RATE_LIMIT_MEMORY_CHILD";
+
+    /// RSS belongs to the whole process, and the other unit tests running beside this one
+    /// allocate too (a shared process failed this on a busy machine): the measurement runs
+    /// in a child process of this test binary that runs this test alone.
     #[test]
     fn a_million_distinct_clients_are_forgotten_once_idle() {
+        if std::env::var_os(MEASURING_ALONE).is_some() {
+            return measure_a_million_clients();
+        }
+        let exe = std::env::current_exe().expect("the test binary");
+        let output = std::process::Command::new(exe)
+            .args([
+                "web::rate_limit::tests::a_million_distinct_clients_are_forgotten_once_idle",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(MEASURING_ALONE, "1")
+            .output()
+            .expect("run the measurement alone");
+        let report = String::from_utf8_lossy(&output.stderr);
+        eprintln!("{report}");
+        assert!(output.status.success(), "the measurement failed:\n{report}");
+        assert!(report.contains("1M keys:"), "the child measured: {report}");
+    }
+
+    fn measure_a_million_clients() {
         // A short refill so that the keys go idle within the test; the eviction is the one
         // the server runs.
         let limiter = limiter(Duration::from_millis(1), 1);
@@ -173,11 +200,9 @@ mod tests {
         assert_eq!(full_len, 1_000_000);
         assert_eq!(kept, 0, "every idle key is dropped");
         let growth = full.saturating_sub(before);
-        // Half, not all: RSS is the whole test process's, and the other unit tests running
-        // beside this one allocate too (a quarter failed on a busy machine: +19.8 of 59 MiB).
         // Without the eviction all of it stays.
         assert!(
-            after.saturating_sub(before) <= growth / 2 + 4096,
+            after.saturating_sub(before) <= growth / 4 + 4096,
             "memory returns: +{growth} KiB full, +{} KiB after",
             after.saturating_sub(before)
         );
