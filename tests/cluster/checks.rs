@@ -341,11 +341,19 @@ pub async fn verify(cluster: &Cluster, told: &Outcome) -> Verdict {
         "payments refused: the hold ran out first",
         told.lapsed.len(),
     );
+    // Not payable: the hold expired, or the charge came back after the payment lock ran out
+    // (a slow database) and the booking could no longer be kept, so it was cancelled and the
+    // charge refunded (`confirm::unconfirmable`; the ledger check above nets the refund).
     v.expect_zero(
-        "payments refused as not payable whose booking did not expire",
+        "payments refused as not payable whose booking neither expired nor was refunded and cancelled",
         told.lapsed
             .iter()
-            .filter(|id| status.get(id).map(String::as_str) != Some("expired"))
+            .filter(|id| {
+                !matches!(
+                    status.get(id).map(String::as_str),
+                    Some("expired" | "cancelled")
+                )
+            })
             .map(|id| format!("booking {id}: {:?}", status.get(id)))
             .collect(),
     );
@@ -358,6 +366,7 @@ pub async fn verify(cluster: &Cluster, told: &Outcome) -> Verdict {
     );
 
     // Emails: one confirmation per confirmed booking, one expiry notice per expired booking,
+    // one cancellation per booking cancelled with its refund (no client cancels here),
     // nothing else.
     let received = cluster.smtp.counts();
     let mut wrong = Vec::new();
@@ -366,6 +375,7 @@ pub async fn verify(cluster: &Cluster, told: &Outcome) -> Verdict {
         let kind = match s.as_str() {
             "confirmed" => "confirmed",
             "expired" => "expired",
+            "cancelled" => "cancelled",
             _ => continue,
         };
         let mail = Mail {
