@@ -448,6 +448,24 @@ mod tests {
     }
 
     #[test]
+    fn a_commit_of_unknown_outcome_or_a_stopped_lane_is_503_not_500() {
+        use crate::db::plan::PlanError;
+        for failed in [
+            PlanError::Unknown("got 0 bytes at EOF".into()),
+            PlanError::Stopped,
+        ] {
+            let answer = AppError::from(failed);
+            assert_eq!(answer.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(answer.code(), "unavailable");
+        }
+        let undurable = PlanError::NotDurable(std::io::Error::other("fsync failed"));
+        assert_eq!(
+            AppError::from(undurable).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
     fn a_database_down_or_a_connection_lost_is_503_not_500() {
         use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
         let io = |kind| sqlx::Error::Io(std::io::Error::from(kind));
