@@ -119,7 +119,7 @@ impl From<crate::db::plan::PlanError> for AppError {
                 tracing::warn!(error = %why, "a write's commit has an unknown outcome");
                 AppError::Unavailable
             }
-            PlanError::Stopped => AppError::Unavailable,
+            PlanError::Stopped | PlanError::GaveUp => AppError::Unavailable,
             other => AppError::Unexpected(other.into()),
         }
     }
@@ -333,6 +333,7 @@ impl From<sea_orm::DbErr> for AppError {
         // connection lost: overload or an outage, not a bug.
         if crate::db::is_unreachable(&err) {
             tracing::warn!(error = %err, "database unavailable");
+            crate::db::give_up::note_unreachable();
             return AppError::Unavailable;
         }
         AppError::Unexpected(anyhow::Error::new(err).context("database error"))
@@ -453,6 +454,7 @@ mod tests {
         for failed in [
             PlanError::Unknown("got 0 bytes at EOF".into()),
             PlanError::Stopped,
+            PlanError::GaveUp,
         ] {
             let answer = AppError::from(failed);
             assert_eq!(answer.status_code(), StatusCode::SERVICE_UNAVAILABLE);

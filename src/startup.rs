@@ -30,7 +30,9 @@ use crate::services::notify::mailer::Mailer;
 use crate::state::AppState;
 use crate::views::templates;
 use crate::web::csrf::CsrfKey;
-use crate::web::{compression, input, methods, metrics as web_metrics, rate_limit, request_id};
+use crate::web::{
+    compression, give_up, input, methods, metrics as web_metrics, rate_limit, request_id,
+};
 
 const OPENAPI_PATH: &str = "/api/openapi.json";
 
@@ -153,6 +155,7 @@ impl Application {
                 .configure(|cfg| controllers::site::configure_site(cfg, &limits))
                 .service(methods::fallback())
                 .default_service(web::to(not_found))
+                .wrap(middleware::from_fn(give_up::middleware))
                 .wrap(middleware::from_fn(methods::http_methods))
                 .wrap(middleware::from_fn(controllers::site::render::site_pages))
                 .wrap(middleware::from_fn(

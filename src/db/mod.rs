@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod batch;
 pub mod batch_group;
+pub mod give_up;
 pub mod plan;
 pub mod portable;
 pub mod template;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use apalis::prelude::*;
 use apalis_cron::CronStream;
 
+use queue::ForWorkerRun;
 use schedule::Every;
 
 use crate::state::AppState;
@@ -82,7 +83,7 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
                 let state = email_state.clone();
                 monitor = monitor.register(move |restart| {
                     WorkerBuilder::new(format!("{name}-{restart}"))
-                        .backend(storage.clone())
+                        .backend(storage.for_worker_run())
                         .data(state.clone())
                         .concurrency(email::CONCURRENCY)
                         .build(email::send)

@@ -131,6 +131,33 @@ impl EmailQueue {
     }
 }
 
+/// A copy of an email storage for one run of the email worker, with a poll strategy of its
+/// own. apalis's strategy (a `MultiStrategy`) is shared by a storage's clones and used up by
+/// the first worker that polls it: a worker restarted on a clone polled once, found the
+/// strategy empty and stopped fetching for good (seen after a MariaDB outage, where the email
+/// worker dies at each fetch until the server is back).
+pub trait ForWorkerRun {
+    fn for_worker_run(&self) -> Self;
+}
+
+impl ForWorkerRun for SqliteEmails {
+    fn for_worker_run(&self) -> Self {
+        SqliteStorage::<EmailJob, (), ()>::new_with_config(self.pool(), &config())
+    }
+}
+
+impl ForWorkerRun for PostgresEmails {
+    fn for_worker_run(&self) -> Self {
+        PostgresEmails::new_with_config(self.pool(), &config())
+    }
+}
+
+impl ForWorkerRun for MySqlEmails {
+    fn for_worker_run(&self) -> Self {
+        MySqlStorage::<EmailJob, (), ()>::new_with_config(self.pool(), &config())
+    }
+}
+
 /// How long finished email jobs stay in apalis's table (the outbox keeps the record).
 pub const FINISHED_JOB_RETENTION_HOURS: i64 = 24;
 
@@ -157,4 +184,48 @@ pub async fn delete_finished(db: &Database) -> anyhow::Result<u64> {
         ),
     };
     Ok(db.writer.execute(statement).await?.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use apalis::prelude::WorkerContext;
+    use apalis_core::backend::poll_strategy::{PollContext, PollStrategyExt};
+    use futures::StreamExt;
+
+    use super::*;
+
+    /// Whether the storage's poll strategy still ticks for a new worker run.
+    async fn ticks(storage: &SqliteEmails) -> bool {
+        let context = PollContext::new(WorkerContext::new::<()>("test"), Default::default());
+        let mut ticks = storage
+            .config()
+            .poll_strategy()
+            .clone()
+            .build_stream(&context);
+        tokio::time::timeout(Duration::from_secs(10), ticks.next())
+            .await
+            .is_ok_and(|tick| tick.is_some())
+    }
+
+    #[tokio::test]
+    async fn a_restarted_worker_run_gets_a_poll_strategy_that_still_ticks() {
+        let pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:").expect("an in-memory pool");
+        let storage = SqliteStorage::<EmailJob, (), ()>::new_with_config(&pool, &config());
+        assert!(ticks(&storage).await, "the first run polls");
+        // The trap: a clone shares the strategy the first run used up.
+        assert!(
+            !ticks(&storage.clone()).await,
+            "a clone's strategy is used up"
+        );
+        assert!(
+            ticks(&storage.for_worker_run()).await,
+            "a run of its own polls"
+        );
+        assert!(
+            ticks(&storage.for_worker_run()).await,
+            "and so does the next"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 pub mod client_ip;
 pub mod compression;
 pub mod csrf;
+pub mod give_up;
 pub mod input;
 pub mod methods;
 pub mod metrics;

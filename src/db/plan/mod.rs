@@ -319,9 +319,23 @@ pub enum PlanError {
     /// SQLite's write lane stopped (the process is shutting down).
     #[error("the database's write lane stopped")]
     Stopped,
+    /// Not run: an earlier call of the same request found the database unreachable (see
+    /// `db::give_up`).
+    #[error("not run: the database was unreachable earlier in this request")]
+    GaveUp,
 }
 
 impl PlanError {
+    /// Whether the database could not be reached or was lost on the way (the outcome of a
+    /// lost COMMIT included).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            PlanError::Failed(err) => crate::db::is_unreachable(err),
+            PlanError::Unknown(_) | PlanError::GaveUp => true,
+            _ => false,
+        }
+    }
+
     /// Whether a unique key refused a row (for callers that draw a fresh value and retry).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, PlanError::Failed(err) if crate::db::is_unique_violation(err))
@@ -336,6 +350,9 @@ impl Database {
     /// Runs `plan` in one transaction, keeps it when every check holds, and returns what it
     /// read back once the write is durable (see the module's docs).
     pub async fn execute(&self, plan: WritePlan) -> Result<Written, PlanError> {
+        if super::give_up::given_up() {
+            return Err(PlanError::GaveUp);
+        }
         let quiet = plan.quiet;
         // Shared, not copied, with each run (a rerun goes again from the same plan).
         let plan = std::sync::Arc::new(match self.unchecked {
@@ -355,7 +372,12 @@ impl Database {
                         "the write was rolled back with its group too often".into(),
                     )))
                 }
-                Err(Rerun::Failed(err)) => return Err(err),
+                Err(Rerun::Failed(err)) => {
+                    if err.is_unreachable() {
+                        super::give_up::note_unreachable();
+                    }
+                    return Err(err);
+                }
                 Ok(written) => break written,
             }
         };

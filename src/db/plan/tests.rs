@@ -235,3 +235,21 @@ async fn full_sync_flushes_every_commit_in_sqlite_and_nothing_in_groups() {
         .unwrap();
     assert_eq!(synchronous, 2, "FULL is 2");
 }
+
+#[tokio::test]
+async fn a_request_that_found_the_database_unreachable_runs_no_more_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_turn, dbs) = databases(&dir).await;
+    let plan = || WritePlan::new().write("row", insert(1, 1, "a"), Expect::Is(1));
+    for db in dbs {
+        let given_up = crate::db::give_up::scope(async {
+            crate::db::give_up::note_unreachable();
+            db.execute(plan()).await
+        })
+        .await;
+        assert!(matches!(given_up, Err(PlanError::GaveUp)), "{given_up:?}");
+        // Nothing of it ran: the same plan, in a request that met no refusal, writes its row.
+        let written = crate::db::give_up::scope(db.execute(plan())).await;
+        assert_eq!(written.unwrap().count("row"), 1, "{:?}", db.kind);
+    }
+}
