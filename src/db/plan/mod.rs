@@ -21,6 +21,7 @@
 //! write transaction at a time. A plan returns once it is as durable as the settings say
 //! (`SKYBOOK_SQLITE_SYNC`), unless it is [`WritePlan::quiet`]: no caller flushes anything.
 
+mod prepared;
 mod server;
 mod sqlite;
 

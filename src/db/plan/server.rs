@@ -10,14 +10,16 @@
 //!   commits or rolls back (a plan whose checks cannot fail commits in the first).
 //!
 //! A query without arguments goes by the text protocol (sqlx sends it as a simple `Query`).
-//! The text protocol takes no parameters, so the values are written into the statements by
+//! The text protocol takes no parameters, so the values are written into the message by
 //! sea-query's builder for the backend, which escapes them (MySQL's connections keep
-//! backslash escapes on, see `db::connect`).
+//! backslash escapes on, see `db::connect`): on MySQL into the statements, on PostgreSQL as
+//! the arguments of `EXECUTE`s of statements prepared once per connection (see `prepared`).
 
 use futures_util::TryStreamExt;
 use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr};
 use sqlx::Either;
 
+use super::prepared::{self, PgStatement};
 use super::{PlanError, Rerun, Role, WritePlan, Written};
 use crate::config::DatabaseKind;
 use crate::db::Database;
@@ -44,17 +46,31 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
     };
     let roles: Vec<(&'static str, Role)> = plan.steps_for(kind).map(|s| (s.name, s.role)).collect();
     let checked_here = kind == DatabaseKind::Postgres;
+    // PostgreSQL's statements go prepared (see `prepared`); MySQL's with their values in.
+    let mut pg_statements = Vec::new();
     let mut text = String::from("BEGIN;\n");
     for step in plan.steps_for(kind) {
         if checked_here {
-            text.push_str(&checked_step(plan, step));
+            let bound = step.sql.bound(backend);
+            let statement =
+                PgStatement::new(&checked_step(plan, step, &bound.sql), &values(&bound));
+            text.push_str(&statement.execute);
+            pg_statements.push(statement);
         } else {
             text.push_str(&step.sql.inline(backend));
         }
         text.push_str(";\n");
     }
     for read in &plan.reads {
-        text.push_str(&super::Sql::from(read.sql.clone()).inline(backend));
+        let sql = super::Sql::from(read.sql.clone());
+        if checked_here {
+            let bound = sql.bound(backend);
+            let statement = PgStatement::new(&bound.sql, &values(&bound));
+            text.push_str(&statement.execute);
+            pg_statements.push(statement);
+        } else {
+            text.push_str(&sql.inline(backend));
+        }
         text.push_str(";\n");
     }
     // A plan whose checks cannot fail, or that the server checks itself, commits in the same
@@ -73,16 +89,34 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
     // The stream's type is written out: left to inference it is a projection through
     // sqlx's `Executor`, which the compiler cannot prove `Send` for every lifetime.
     macro_rules! run_on {
-        ($pool:expr, $done:ty, $row:ty) => {{
+        ($pool:expr, $done:ty, $row:ty, $prepare:path) => {{
             let mut conn = $pool
                 .acquire()
                 .await
                 .map_err(|e| PlanError::Failed(DbErr::Conn(RuntimeErr::SqlxError(e))))?;
-            let results: futures_util::stream::BoxStream<
-                '_,
-                Result<Either<$done, $row>, sqlx::Error>,
-            > = sqlx::Executor::fetch_many(&mut *conn, text.as_str());
-            let answers = collect(results, statements).await;
+            let mut prepared_here = false;
+            let answers = loop {
+                let results: futures_util::stream::BoxStream<
+                    '_,
+                    Result<Either<$done, $row>, sqlx::Error>,
+                > = sqlx::Executor::fetch_many(&mut *conn, text.as_str());
+                match collect(results, statements).await {
+                    // A statement this connection has not prepared: nothing of the plan was
+                    // kept; prepare what is missing and run it again, once.
+                    Err((_, err)) if !prepared_here && prepared::is_missing(&err) => {
+                        prepared_here = true;
+                        let ready = match sqlx::Executor::execute(&mut *conn, "ROLLBACK").await {
+                            Ok(_) => $prepare(&mut *conn, &pg_statements).await,
+                            Err(err) => Err(err),
+                        };
+                        if let Err(err) = ready {
+                            conn.close_on_drop();
+                            return Err(Rerun::Failed(PlanError::Failed(sqlx_err(err))));
+                        }
+                    }
+                    answers => break answers,
+                }
+            };
             let judged = answers
                 .map_err(|(answered, err)| refusal(&roles, answered, err))
                 .and_then(|answers| written(plan, kind, &roles, answers));
@@ -98,12 +132,14 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
         DatabaseKind::Postgres => run_on!(
             db.writer.get_postgres_connection_pool(),
             sqlx::postgres::PgQueryResult,
-            sqlx::postgres::PgRow
+            sqlx::postgres::PgRow,
+            prepared::prepare_missing
         ),
         _ => run_on!(
             db.writer.get_mysql_connection_pool(),
             sqlx::mysql::MySqlQueryResult,
-            sqlx::mysql::MySqlRow
+            sqlx::mysql::MySqlRow,
+            nothing_to_prepare
         ),
     };
     match outcome {
@@ -115,6 +151,22 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
         }
         outcome => Ok(outcome?),
     }
+}
+
+/// MySQL's plans go with their values written in: nothing is prepared.
+async fn nothing_to_prepare(
+    _: &mut sqlx::MySqlConnection,
+    _: &[PgStatement],
+) -> Result<(), sqlx::Error> {
+    Ok(())
+}
+
+/// A statement's values, for PostgreSQL's `EXECUTE`.
+fn values(statement: &sea_orm::Statement) -> sea_orm::sea_query::Values {
+    statement
+        .values
+        .clone()
+        .unwrap_or(sea_orm::sea_query::Values(Vec::new()))
 }
 
 /// Whether the server rolled the transaction back to break a deadlock (SQLSTATE 40001 on
@@ -187,15 +239,13 @@ fn refusal(roles: &[(&'static str, Role)], answered: usize, err: DbErr) -> PlanE
 /// A step as PostgreSQL runs it when it checks the plan itself: one row whose first column is
 /// the step's count, and a column that fails the statement when the check does not hold. A
 /// step another one compares with keeps its count for the transaction (`set_config`).
-fn checked_step(plan: &WritePlan, step: &super::Step) -> String {
+fn checked_step(plan: &WritePlan, step: &super::Step, sql: &str) -> String {
     use super::Expect;
-    let backend = DbBackend::Postgres;
     let source = match step.role {
         Role::Write | Role::Lock => format!(
-            "WITH w AS ({} RETURNING 1) SELECT c.n FROM (SELECT count(*) AS n FROM w) AS c",
-            step.sql.inline(backend)
+            "WITH w AS ({sql} RETURNING 1) SELECT c.n FROM (SELECT count(*) AS n FROM w) AS c"
         ),
-        Role::Count => format!("SELECT c.n FROM ({}) AS c(n)", step.sql.inline(backend)),
+        Role::Count => format!("SELECT c.n FROM ({sql}) AS c(n)"),
     };
     let setting = |name: &str| format!("'skybook.plan_{name}'");
     let holds = match step.expect {
