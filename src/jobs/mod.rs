@@ -114,10 +114,10 @@ pub fn monitor(state: &AppState, running: &RunningWorkers) -> Monitor {
         })
         // Restarting a worker that exits on shutdown would loop during shutdown. Any other
         // death is restarted as long as deaths are spaced: during a database outage the MySQL
-        // email worker dies at each fetch, every few seconds (the pool's acquire timeout),
-        // and a fixed cap of 10 left the instance sending no email once the database was
-        // back. Deaths in quick succession (a closed pool, when the application is gone)
-        // are not work to retry: they would spin.
+        // email worker dies at each fetch, every few seconds (the pool's acquire timeout), so
+        // a fixed cap would leave a long outage with no email worker. Deaths in quick
+        // succession (a closed pool, when the application is gone) are not work to retry:
+        // they would spin.
         .should_restart(move |ctx, err, restarts| {
             if matches!(err, WorkerError::GracefulExit) {
                 return false;
