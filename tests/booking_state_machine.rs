@@ -202,7 +202,9 @@ async fn apply(world: &mut World, op: &Op) {
                 seats: request,
                 passengers: seats.iter().map(|i| format!("P{i}")).collect(),
             };
-            if let Ok(details) = bookings::create(&world.db, caller, policy, new).await {
+            if let Ok(details) =
+                bookings::create(&mut world.db.session(), caller, policy, new).await
+            {
                 world.bookings.push((details.booking.id, caller.user_id));
             }
         }
@@ -232,7 +234,7 @@ async fn apply(world: &mut World, op: &Op) {
                 is_admin: false,
             };
             let _ = payments::pay(
-                &world.db,
+                &mut world.db.session(),
                 world.provider.as_ref(),
                 payment_policy,
                 caller,
@@ -482,7 +484,7 @@ fn the_provider_is_never_called_from_the_database_write_lane() {
             seats: SeatRequest::Chosen(vec![SeatCode::parse("1A").expect("seat")]),
             passengers: vec!["P".into()],
         };
-        let booked = bookings::create(&world.db, caller, policy, new)
+        let booked = bookings::create(&mut world.db.session(), caller, policy, new)
             .await
             .expect("booked");
         let payment = PaymentForCreate {
@@ -491,7 +493,7 @@ fn the_provider_is_never_called_from_the_database_write_lane() {
             method: "pm_card_ok".into(),
         };
         let paid = payments::pay(
-            &world.db,
+            &mut world.db.session(),
             provider.as_ref(),
             PaymentPolicy {
                 lock_seconds: 120,

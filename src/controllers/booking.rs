@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extractors::{AuthUser, ClientAddress, Guarded};
+use super::extractors::{AuthUser, Bearer, ClientAddress, Guarded};
 use crate::error::{AppError, Validator};
 use crate::models::catalog::SeatCode;
 use crate::services::booking::bookings::{
@@ -156,12 +156,16 @@ pub struct BookingListParams {
 #[post("/bookings")]
 pub async fn create_booking(
     state: web::Data<AppState>,
-    Guarded(user, body): Guarded<AuthUser, JsonBody<BookingBody>>,
+    Guarded(bearer, body): Guarded<Bearer, Result<JsonBody<BookingBody>, actix_web::Error>>,
     client: ClientAddress,
-) -> Result<HttpResponse, AppError> {
-    let new = body.into_inner().parse(client)?;
-    let booking =
-        bookings::create(&state.db, Caller::from(&user), state.booking_policy(), new).await?;
+) -> Result<HttpResponse, actix_web::Error> {
+    // The caller is read once the body is in, on the connection the booking's reads and its
+    // write will use (see `db::session`); a refused caller is still 401 whatever the body.
+    let mut session = state.db.session();
+    let user = AuthUser::read(&mut session, bearer.0).await?;
+    let new = body?.into_inner().parse(client)?;
+    let policy = state.booking_policy();
+    let booking = bookings::create(&mut session, Caller::from(&user), policy, new).await?;
     Ok(HttpResponse::Created().json(BookingView::from(booking)))
 }
 
@@ -275,25 +279,26 @@ pub async fn pay_booking(
     state: web::Data<AppState>,
     request: HttpRequest,
     id: web::Path<i32>,
-    Guarded(user, body): Guarded<AuthUser, JsonBody<PaymentBody>>,
-) -> Result<HttpResponse, AppError> {
+    Guarded(bearer, body): Guarded<Bearer, Result<JsonBody<PaymentBody>, actix_web::Error>>,
+) -> Result<HttpResponse, actix_web::Error> {
+    // As a booking's: the caller read once the body is in, on the attempt's connection.
+    let mut session = state.db.session();
+    let user = AuthUser::read(&mut session, bearer.0).await?;
+    let body = body?.into_inner();
     let key = match request.headers().get("idempotency-key").map(|v| v.to_str()) {
         Some(Err(_)) => {
-            return Err(AppError::Malformed(
-                "Idempotency-Key must be visible ASCII".into(),
-            ))
+            return Err(AppError::Malformed("Idempotency-Key must be visible ASCII".into()).into())
         }
         Some(Ok(value)) => IdempotencyKey::parse(Some(value))?,
         None => IdempotencyKey::parse(None)?,
     };
-    let body = body.into_inner();
     let payment = PaymentForCreate {
         amount: body.amount,
         currency: body.currency,
         method: body.payment_method,
     };
     let reply = payments::pay(
-        &state.db,
+        &mut session,
         state.payments.as_ref(),
         state.payment_policy(),
         Caller::from(&user),
@@ -306,7 +311,7 @@ pub async fn pay_booking(
     )
     .await?;
     let status = actix_web::http::StatusCode::from_u16(reply.response.status)
-        .map_err(|e| anyhow::anyhow!(e))?;
+        .map_err(|e| AppError::from(anyhow::anyhow!(e)))?;
     let content_type = if status.is_success() {
         "application/json"
     } else {

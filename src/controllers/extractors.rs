@@ -8,6 +8,7 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
+use crate::db::session::Session;
 use crate::error::AppError;
 use crate::models::identity::{user, Role};
 use crate::services::identity::{find_caller, VerifiedToken};
@@ -60,19 +61,50 @@ pub(crate) async fn authenticate(
     token: Option<String>,
 ) -> Result<AuthUser, AppError> {
     let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+    let token = verify(&state, token)?;
+    AuthUser::read(&mut state.db.session(), token).await
+}
+
+/// The token's signature and expiry, checked without the database.
+fn verify(state: &AppState, token: Option<String>) -> Result<VerifiedToken, AppError> {
     let token = token.ok_or(AppError::Unauthorized)?;
-    let token = state.tokens.verify(&token).ok_or(AppError::Unauthorized)?;
-    let user = find_caller(&state.db, &token)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| anyhow::anyhow!("user {} has an unknown role", user.id))?;
-    Ok(AuthUser {
-        id: user.id,
-        role,
-        user,
-        token,
-    })
+    state.tokens.verify(&token).ok_or(AppError::Unauthorized)
+}
+
+impl AuthUser {
+    /// The caller of a verified token, read on `session`: refused when the token was revoked
+    /// or its user is gone.
+    pub async fn read(session: &mut Session<'_>, token: VerifiedToken) -> Result<Self, AppError> {
+        let user = find_caller(session, &token)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let role = Role::parse(&user.role)
+            .ok_or_else(|| anyhow::anyhow!("user {} has an unknown role", user.id))?;
+        Ok(AuthUser {
+            id: user.id,
+            role,
+            user,
+            token,
+        })
+    }
+}
+
+/// A bearer token whose signature and expiry hold, its caller not yet read: for a handler
+/// that reads the caller on the session its write will use (see `db::session`), once the
+/// body has been read (`AuthUser::read`). Whether the token was revoked is that read's to say.
+pub struct Bearer(pub VerifiedToken);
+
+impl FromRequest for Bearer {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let verified = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => verify(state, bearer_token(req)).map(Bearer),
+            None => Err(anyhow::anyhow!("application state missing").into()),
+        };
+        std::future::ready(verified)
+    }
 }
 
 impl FromRequest for AuthUser {

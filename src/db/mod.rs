@@ -8,6 +8,7 @@ pub mod batch_group;
 pub mod give_up;
 pub mod plan;
 pub mod portable;
+pub mod session;
 pub mod template;
 pub mod wal_sync;
 pub mod write_lane;

@@ -378,7 +378,13 @@ pub async fn hold(
     };
     let result = match body.parse(client) {
         Ok(new) => {
-            bookings::create(&state.db, Caller::from(user), state.booking_policy(), new).await
+            bookings::create(
+                &mut state.db.session(),
+                Caller::from(user),
+                state.booking_policy(),
+                new,
+            )
+            .await
         }
         Err(err) => Err(err),
     };

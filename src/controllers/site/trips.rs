@@ -211,7 +211,7 @@ pub async fn pay(
         method: form.payment_method.clone(),
     };
     let outcome = payments::pay(
-        &state.db,
+        &mut state.db.session(),
         state.payments.as_ref(),
         state.payment_policy(),
         caller,

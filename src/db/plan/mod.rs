@@ -31,6 +31,7 @@ use sea_orm::sea_query::{
 use sea_orm::{DbBackend, DbErr, FromQueryResult, QueryResult, Statement};
 
 use super::batch_group::BatchFailed;
+use super::session::Held;
 use super::Database;
 use crate::config::DatabaseKind;
 
@@ -351,6 +352,16 @@ impl Database {
     /// Runs `plan` in one transaction, keeps it when every check holds, and returns what it
     /// read back once the write is durable (see the module's docs).
     pub async fn execute(&self, plan: WritePlan) -> Result<Written, PlanError> {
+        self.execute_on(None, plan).await
+    }
+
+    /// [`Database::execute`], on `held` when a session holds a connection (its first run;
+    /// a rerun takes one from the pool).
+    pub(super) async fn execute_on(
+        &self,
+        mut held: Option<Held>,
+        plan: WritePlan,
+    ) -> Result<Written, PlanError> {
         if super::give_up::given_up() {
             return Err(PlanError::GaveUp);
         }
@@ -364,7 +375,9 @@ impl Database {
         let written = loop {
             let outcome = match self.kind {
                 DatabaseKind::Sqlite => sqlite::execute(self, std::sync::Arc::clone(&plan)).await,
-                DatabaseKind::Postgres | DatabaseKind::MySql => server::execute(self, &plan).await,
+                DatabaseKind::Postgres | DatabaseKind::MySql => {
+                    server::execute(self, held.take(), &plan).await
+                }
             };
             match outcome {
                 Err(Rerun::Again) if reruns < RERUNS => reruns += 1,

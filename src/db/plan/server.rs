@@ -22,6 +22,7 @@ use sqlx::Either;
 use super::prepared::{self, PgStatement};
 use super::{PlanError, Rerun, Role, WritePlan, Written};
 use crate::config::DatabaseKind;
+use crate::db::session::Held;
 use crate::db::Database;
 
 fn sqlx_err(err: sqlx::Error) -> DbErr {
@@ -33,12 +34,14 @@ fn sqlx_err(err: sqlx::Error) -> DbErr {
 /// ask them to be.
 pub(super) fn execute<'a>(
     db: &'a Database,
+    held: Option<Held>,
     plan: &'a WritePlan,
 ) -> futures_util::future::BoxFuture<'a, Result<Written, Rerun>> {
-    Box::pin(run(db, plan))
+    Box::pin(run(db, held, plan))
 }
 
-async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
+/// Runs `plan` on `held` (a session's connection) or on one taken from the pool.
+async fn run(db: &Database, held: Option<Held>, plan: &WritePlan) -> Result<Written, Rerun> {
     let kind = db.kind;
     let backend = match kind {
         DatabaseKind::Postgres => DbBackend::Postgres,
@@ -89,11 +92,14 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
     // The stream's type is written out: left to inference it is a projection through
     // sqlx's `Executor`, which the compiler cannot prove `Send` for every lifetime.
     macro_rules! run_on {
-        ($pool:expr, $done:ty, $row:ty, $prepare:path) => {{
-            let mut conn = $pool
-                .acquire()
-                .await
-                .map_err(|e| PlanError::Failed(DbErr::Conn(RuntimeErr::SqlxError(e))))?;
+        ($held:expr, $pool:expr, $done:ty, $row:ty, $prepare:path) => {{
+            let mut conn = match $held {
+                Some(conn) => conn,
+                None => $pool
+                    .acquire()
+                    .await
+                    .map_err(|e| PlanError::Failed(DbErr::Conn(RuntimeErr::SqlxError(e))))?,
+            };
             let mut prepared_here = false;
             let answers = loop {
                 let results: futures_util::stream::BoxStream<
@@ -130,12 +136,20 @@ async fn run(db: &Database, plan: &WritePlan) -> Result<Written, Rerun> {
     }
     let outcome = match kind {
         DatabaseKind::Postgres => run_on!(
+            match held {
+                Some(Held::Postgres(conn)) => Some(conn),
+                _ => None,
+            },
             db.writer.get_postgres_connection_pool(),
             sqlx::postgres::PgQueryResult,
             sqlx::postgres::PgRow,
             prepared::prepare_missing
         ),
         _ => run_on!(
+            match held {
+                Some(Held::MySql(conn)) => Some(conn),
+                _ => None,
+            },
             db.writer.get_mysql_connection_pool(),
             sqlx::mysql::MySqlQueryResult,
             sqlx::mysql::MySqlRow,

@@ -12,6 +12,13 @@ use crate::config::{Secret, Settings};
 async fn databases(
     dir: &tempfile::TempDir,
 ) -> (tokio::sync::MutexGuard<'static, ()>, Vec<Database>) {
+    databases_of_pool_size(dir, Settings::defaults().unwrap().database_max_connections).await
+}
+
+async fn databases_of_pool_size(
+    dir: &tempfile::TempDir,
+    max_connections: u32,
+) -> (tokio::sync::MutexGuard<'static, ()>, Vec<Database>) {
     static SERVERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let turn = SERVERS.lock().await;
     let mut urls = vec![format!(
@@ -28,6 +35,7 @@ async fn databases(
         let mut settings = Settings::defaults().unwrap();
         settings.database_kind = crate::config::database_kind(&url).unwrap();
         settings.database_url = Secret::new(url);
+        settings.database_max_connections = max_connections;
         let db = Database::connect(&settings).await.unwrap();
         let backend = db.writer.get_database_backend();
         for sql in [
@@ -131,6 +139,41 @@ async fn a_kept_plan_gives_its_counts_and_reads_by_name() {
         );
         assert!(written.all::<Row>("none").unwrap().is_empty());
         assert_eq!(rows(&db).await.len(), 2);
+    }
+}
+
+/// A session's reads and its plan share one connection: with a pool of one, the plan could
+/// not run on a second. The connection goes back once the plan ran.
+#[tokio::test]
+async fn a_session_reads_and_writes_on_one_connection_and_gives_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_turn, dbs) = databases_of_pool_size(&dir, 1).await;
+    for db in dbs {
+        let backend = db.reader.get_database_backend();
+        let mut session = db.session();
+        let before = session.query_all(backend.build(&all_rows())).await.unwrap();
+        assert!(before.is_empty(), "{:?}", db.kind);
+        assert!(session
+            .query_one(backend.build(&all_rows()))
+            .await
+            .unwrap()
+            .is_none());
+        let plan = WritePlan::new()
+            .write("row", insert(1, 1, "a"), Expect::Is(1))
+            .read("all", all_rows());
+        let written =
+            tokio::time::timeout(std::time::Duration::from_secs(30), session.execute(plan))
+                .await
+                .expect("the plan waited for a second connection")
+                .unwrap_or_else(|err| panic!("{:?}: {err}", db.kind));
+        assert_eq!(written.all::<Row>("all").unwrap().len(), 1);
+        // Back in the pool: a read without the session, then the session's next read.
+        assert_eq!(rows(&db).await.len(), 1, "{:?}", db.kind);
+        let row = session.query_one(backend.build(&all_rows())).await.unwrap();
+        let row = Row::from_query_result(&row.expect("the row"), "").unwrap();
+        assert_eq!(row.name.as_deref(), Some("a"));
+        session.release();
+        assert_eq!(rows(&db).await.len(), 1, "{:?}", db.kind);
     }
 }
 

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 pub use super::cancel::cancel;
+use crate::db::session::Session;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::metrics::{BookingOutcome, Outcomes};
@@ -65,13 +66,14 @@ pub struct BookingDetails {
 }
 
 /// Holds seats for a new booking (see `hold`), counting what became of the request.
+/// `session` may hold the connection the caller was read on (see `db::session`).
 pub async fn create(
-    db: &Database,
+    session: &mut Session<'_>,
     caller: Caller,
     policy: BookingPolicy,
     new: BookingForCreate,
 ) -> Result<BookingDetails, AppError> {
-    let created = super::hold::create(db, caller, policy, new).await;
+    let created = super::hold::create(session, caller, policy, new).await;
     match &created {
         Ok(_) => policy.outcomes.booking(BookingOutcome::Created),
         Err(AppError::SeatUnavailable(_)) => {

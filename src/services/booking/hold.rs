@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDateTime};
 use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::bookings::{BookingDetails, BookingForCreate, BookingPolicy, Caller, SeatRequest};
@@ -14,6 +15,7 @@ use super::seat_check::{check_seats, flight_and_seats};
 use super::seat_guard;
 use crate::clock;
 use crate::db::plan::{Expect, PlanError, WritePlan};
+use crate::db::session::Session;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::models::booking::booking::{self, BookingStatus};
@@ -29,9 +31,9 @@ const REFERENCE_ATTEMPTS: usize = 5;
 /// Seat -> cabin class.
 type SeatClasses = HashMap<SeatCode, String>;
 
-#[tracing::instrument(skip(db, new), fields(flight_id = new.flight_id, passengers = new.passengers.len()))]
+#[tracing::instrument(skip(session, new), fields(flight_id = new.flight_id, passengers = new.passengers.len()))]
 pub async fn create(
-    db: &Database,
+    session: &mut Session<'_>,
     caller: Caller,
     policy: BookingPolicy,
     new: BookingForCreate,
@@ -43,7 +45,9 @@ pub async fn create(
     };
     // One read gives the flight and says which chosen seats exist and which are visibly taken:
     // in a rush for one seat, the losers answer without queueing for a write.
-    let (flight, found) = flight_and_seats(db, new.flight_id, chosen)
+    // The caller was read on `session`; the flight and the plan go on the same connection.
+    let db = session.database();
+    let (flight, found) = flight_and_seats(session, new.flight_id, chosen)
         .await?
         .ok_or_else(no_flight)?;
     if flight.is_cancelled() {
@@ -76,7 +80,7 @@ pub async fn create(
         }
         // A seat's class belongs to the airplane's layout, so the read gives the prices.
         let classes: SeatClasses = found.into_iter().map(|s| (s.seat, s.class)).collect();
-        return match hold.write(seats, &classes, db).await? {
+        return match hold.write(seats, &classes, session).await? {
             Held::Booked(details) => Ok(*details),
             Held::SeatsLost => Err(AppError::SeatUnavailable(
                 unavailable(db, flight.id, seats).await?,
@@ -88,10 +92,11 @@ pub async fn create(
     // won, so this ends once the flight has no room left.
     let attempts = usize::try_from(flight.seats_total).unwrap_or(0) + 1;
     for _ in 0..attempts {
-        let Some((seats, classes)) = assign(db, &flight, new.passengers.len(), now).await? else {
+        let Some((seats, classes)) = assign(session, &flight, new.passengers.len(), now).await?
+        else {
             break;
         };
-        if let Held::Booked(details) = hold.write(&seats, &classes, db).await? {
+        if let Held::Booked(details) = hold.write(&seats, &classes, session).await? {
             return Ok(*details);
         }
     }
@@ -125,12 +130,12 @@ impl Hold<'_> {
         &self,
         seats: &[SeatCode],
         classes: &SeatClasses,
-        db: &Database,
+        session: &mut Session<'_>,
     ) -> Result<Held, AppError> {
         for _ in 0..REFERENCE_ATTEMPTS {
             let reference = reference::generate();
             let plan = self.plan(&reference, seats, classes)?;
-            let refused = match db.execute(plan).await {
+            let refused = match session.execute(plan).await {
                 Ok(written) => {
                     return Ok(Held::Booked(Box::new(BookingDetails {
                         booking: written.one("booking")?,
@@ -389,25 +394,32 @@ fn price_of(flight: &flight::Model, class: &str) -> i64 {
 /// Seats for `count` passengers chosen from the flight's free seats as read now, with their
 /// classes; `None` when too few are free.
 async fn assign(
-    db: &Database,
+    session: &mut Session<'_>,
     flight: &flight::Model,
     count: usize,
     now: NaiveDateTime,
 ) -> Result<Option<(Vec<SeatCode>, SeatClasses)>, AppError> {
-    let layout = airplane::Entity::find_by_id(flight.airplane_id)
-        .one(&db.reader)
+    // On the session: it may hold the connection its plan will use.
+    let backend = session.database().reader.get_database_backend();
+    let layout = match session
+        .query_one(airplane::Entity::find_by_id(flight.airplane_id).build(backend))
         .await?
-        .map(|a| a.seat_letters)
-        .unwrap_or_default();
-    let free_rows: Vec<flight_seat::Model> = flight_seat::Entity::find()
+    {
+        Some(row) => airplane::Model::from_query_result(&row, "")?.seat_letters,
+        None => String::new(),
+    };
+    let seat_rows = flight_seat::Entity::find()
         .filter(flight_seat::Column::FlightId.eq(flight.id))
         .order_by_asc(flight_seat::Column::RowNumber)
         .order_by_asc(flight_seat::Column::Letter)
-        .all(&db.reader)
-        .await?
-        .into_iter()
-        .filter(|seat| is_free(seat, now))
-        .collect();
+        .build(backend);
+    let mut free_rows = Vec::new();
+    for row in session.query_all(seat_rows).await? {
+        let seat = flight_seat::Model::from_query_result(&row, "")?;
+        if is_free(&seat, now) {
+            free_rows.push(seat);
+        }
+    }
     let free: Vec<FreeSeat> = free_rows
         .iter()
         .map(|seat| FreeSeat::new(seat, price_of(flight, &seat.class)))

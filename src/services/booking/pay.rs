@@ -14,6 +14,7 @@ use super::refunds::settle_stale_attempts;
 use super::seat_guard;
 use crate::clock;
 use crate::db::plan::{Expect, PlanError, WritePlan};
+use crate::db::session::Session;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::metrics::PaymentOutcome;
@@ -25,9 +26,11 @@ use crate::models::catalog::flight_seat;
 /// retention) between a failed claim and the look at it.
 const CLAIMS: usize = 3;
 
-#[tracing::instrument(skip(db, provider, policy, request), fields(booking_id = request.booking_id))]
+/// `session` may hold the connection the caller was read on: the attempt's plan runs on it
+/// and gives it back before the provider is asked (see `db::session`).
+#[tracing::instrument(skip(session, provider, policy, request), fields(booking_id = request.booking_id))]
 pub async fn pay(
-    db: &Database,
+    session: &mut Session<'_>,
     provider: &dyn PaymentProvider,
     policy: PaymentPolicy,
     caller: Caller,
@@ -39,7 +42,9 @@ pub async fn pay(
         fingerprint,
         payment: asked,
     } = request;
+    let db = session.database();
     if !provider.accepts(&asked.method) {
+        session.release();
         // Not the caller's booking is 404 whatever the body says.
         owned_booking(db, caller.user_id, booking_id).await?;
         // A key already used for another request is refused as such, even when this body is
@@ -64,7 +69,7 @@ pub async fn pay(
     let mut claims = 0;
     loop {
         let now = clock::now();
-        let refused = match db.execute(start.plan(now, policy)).await {
+        let refused = match session.execute(start.plan(now, policy)).await {
             Ok(written) => {
                 let claim: idempotency_key::Model = written.one("claim")?;
                 let attempt: payment::Model = written.one("attempt")?;

@@ -12,8 +12,8 @@ use sea_orm::{
     Statement, Value,
 };
 
+use crate::db::session::Session;
 use crate::db::template::{PerBackend, Template};
-use crate::db::Database;
 use crate::error::AppError;
 use crate::models::catalog::{flight, flight_seat, SeatCode};
 use crate::services::catalog::seats::status_is_free;
@@ -53,15 +53,19 @@ impl FromQueryResult for FlightSeatRow {
 
 /// The flight and the chosen seats among its seats, in one read.
 pub(super) async fn flight_and_seats(
-    db: &Database,
+    session: &mut Session<'_>,
     flight_id: i32,
     seats: &[SeatCode],
 ) -> Result<Option<(flight::Model, Vec<SeatSeen>)>, AppError> {
     let seats: Vec<String> = seats.iter().map(ToString::to_string).collect();
-    let statement = flight_and_seats_statement(db.reader.get_database_backend(), flight_id, &seats);
-    let mut rows = FlightSeatRow::find_by_statement(statement)
-        .all(&db.reader)
+    let backend = session.database().reader.get_database_backend();
+    let statement = flight_and_seats_statement(backend, flight_id, &seats);
+    let mut rows = session
+        .query_all(statement)
         .await?
+        .iter()
+        .map(|row| FlightSeatRow::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?
         .into_iter();
     let Some(first) = rows.next() else {
         return Ok(None);

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::VerifiedToken;
+use crate::db::session::Session;
 use crate::db::template::{PerBackend, Template};
 use crate::db::Database;
 use crate::error::AppError;
@@ -21,13 +22,13 @@ const REVOKED: &str = "revoked";
 /// The caller's user row, when the token is still good: its user exists, it was issued in
 /// the user's current token generation, and it was not revoked on its own.
 pub async fn find_caller(
-    db: &Database,
+    session: &mut Session<'_>,
     token: &VerifiedToken,
 ) -> Result<Option<user::Model>, AppError> {
     static CALLER: PerBackend = PerBackend::new();
     const SENTINEL_ID: i32 = i32::MIN + 7;
     const SENTINEL_KEY: &str = "\u{1}revocation key";
-    let backend = db.reader.get_database_backend();
+    let backend = session.database().reader.get_database_backend();
     let template = CALLER.get(backend, || {
         Template::new(
             backend,
@@ -37,7 +38,7 @@ pub async fn find_caller(
     });
     let statement =
         template.statement(&[token.user_id.into(), token.revocation_key.as_str().into()]);
-    let Some(row) = db.reader.query_one(statement).await? else {
+    let Some(row) = session.query_one(statement).await? else {
         return Ok(None);
     };
     let revoked: i64 = row.try_get("", REVOKED)?;
