@@ -69,31 +69,22 @@ impl<'a> Session<'a> {
         if self.db.kind == DatabaseKind::Sqlite {
             return self.db.reader.query_all(statement).await;
         }
-        let sql = statement.sql.as_str();
-        let values = || {
-            SqlxValues(
-                statement
-                    .values
-                    .clone()
-                    .unwrap_or(sea_orm::Values(Vec::new())),
-            )
-        };
-        // The same on either server; sqlx's rows are concrete types.
+        let values = SqlxValues(statement.values.unwrap_or(sea_orm::Values(Vec::new())));
+        // The same on either server; a macro, because sqlx's connections are concrete types.
+        macro_rules! rows_on {
+            ($conn:expr) => {
+                sqlx::query_with(&statement.sql, values)
+                    .fetch_all(&mut **$conn)
+                    .await
+                    .map_err(query_err)?
+                    .into_iter()
+                    .map(QueryResult::from)
+                    .collect()
+            };
+        }
         let rows: Vec<QueryResult> = match self.held().await? {
-            Held::Postgres(conn) => sqlx::query_with(sql, values())
-                .fetch_all(&mut **conn)
-                .await
-                .map_err(query_err)?
-                .into_iter()
-                .map(QueryResult::from)
-                .collect(),
-            Held::MySql(conn) => sqlx::query_with(sql, values())
-                .fetch_all(&mut **conn)
-                .await
-                .map_err(query_err)?
-                .into_iter()
-                .map(QueryResult::from)
-                .collect(),
+            Held::Postgres(conn) => rows_on!(conn),
+            Held::MySql(conn) => rows_on!(conn),
         };
         Ok(rows)
     }
