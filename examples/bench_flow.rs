@@ -20,6 +20,10 @@
 //! between Skybook and its database server), it reads the counter once the setup above is
 //! done and again once the last flow has finished, and adds the difference to its line:
 //! the round trips of exactly the flow phase, which `scripts/bench` divides by `flows`.
+//!
+//! With `BENCH_CPU_PID=PID`, Skybook's process id, it reads that process's CPU time at the same
+//! two points and adds the CPU milliseconds per flow: how much of the machine Skybook itself
+//! takes per booking + payment, beside the database server on the same cores.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -78,6 +82,25 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+/// CPU time (user + system, all threads) the process has used so far, in milliseconds.
+fn cpu_ms(pid: &str) -> Result<f64, String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
+    // The fields after the command's name, which may itself hold spaces; utime and stime are
+    // the 14th and 15th of the line, counted in USER_HZ ticks (100 a second on Linux).
+    let rest = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let ticks: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    match ticks.as_slice() {
+        [user, system] => Ok((user + system) as f64 * 10.0),
+        _ => Err(format!("/proc/{pid}/stat has no CPU times: {stat:?}")),
+    }
 }
 
 /// The trip counter's running totals: (round trips, database connections opened).
@@ -186,6 +209,8 @@ async fn main() -> Result<(), String> {
     // seat maps stay out of the count.
     let trip_stats = std::env::var("BENCH_TRIP_STATS").ok();
     let trips_before = trip_stats.as_deref().map(trip_totals).transpose()?;
+    let cpu_pid = std::env::var("BENCH_CPU_PID").ok();
+    let cpu_before = cpu_pid.as_deref().map(cpu_ms).transpose()?;
     let started = Instant::now();
     let deadline = started + args.duration;
     let mut tasks = Vec::new();
@@ -259,6 +284,7 @@ async fn main() -> Result<(), String> {
     // Every flow has had its answer by now; emails they queued may still be going out.
     let trips_after = trip_stats.as_deref().map(trip_totals).transpose()?;
     let trips = trips_before.zip(trips_after);
+    let cpu_after = cpu_pid.as_deref().map(cpu_ms).transpose()?;
     let mut tally = Arc::try_unwrap(tally)
         .map_err(|_| "tally still shared")?
         .into_inner()
@@ -284,6 +310,11 @@ async fn main() -> Result<(), String> {
             "db_round_trips": trips.map(|(before, after)| after.0 - before.0),
             "db_round_trips_total": trips_after.map(|(total, _)| total),
             "db_connections_opened": trips.map(|(before, after)| after.1 - before.1),
+            // null without BENCH_CPU_PID
+            "server_cpu_ms_per_flow": cpu_before
+                .zip(cpu_after)
+                .filter(|_| !tally.flows.is_empty())
+                .map(|(before, after)| (after - before) / tally.flows.len() as f64),
         })
     );
     Ok(())
