@@ -73,6 +73,43 @@ async fn signing_out_revokes_the_presented_token_only() {
     assert_eq!(me_status(&app, &third).await, 200);
 }
 
+/// Booking and paying read their caller after the body (on the connection their write uses):
+/// a signed-out token is still 401 whatever the body holds, and a good token with a bad body
+/// is the body's 400.
+#[tokio::test]
+async fn booking_and_paying_refuse_a_revoked_token_before_judging_the_body() {
+    let app = spawn_app().await;
+    let email = signed_up(&app).await;
+    let revoked = token_of(app.sign_in(&email, PASSWORD).await).await;
+    let good = token_of(app.sign_in(&email, PASSWORD).await).await;
+    assert_eq!(
+        sign_out(&app, &revoked).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let booking = json!({"flight_id": 1, "seats": ["1A"], "passengers": [{"name": "Asha Rao"}]});
+    let payment = json!({"amount": 100, "currency": "INR", "payment_method": "pm_card_ok"});
+    for (path, body) in [
+        ("/api/v1/bookings", booking),
+        ("/api/v1/bookings/1/payments", payment),
+    ] {
+        for sent in [body, json!(["not", "an", "object"])] {
+            assert_problem(
+                app.post(path, Some(&revoked), &sent).await,
+                401,
+                "unauthorized",
+            )
+            .await;
+        }
+        assert_problem(
+            app.post(path, Some(&good), &json!(["not", "an", "object"]))
+                .await,
+            400,
+            "malformed_request",
+        )
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn signing_out_needs_a_valid_token() {
     let app = spawn_app().await;
