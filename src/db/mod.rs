@@ -67,6 +67,17 @@ pub fn is_unreachable(err: &sea_orm::DbErr) -> bool {
     }
 }
 
+/// A statement's sqlx error as sea-orm reports one, for the calls `db` makes on sqlx's
+/// connections itself (plans, sessions).
+pub(crate) fn query_error(err: sqlx::Error) -> sea_orm::DbErr {
+    sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(err))
+}
+
+/// A connection's sqlx error (taking one from the pool) as sea-orm reports one.
+pub(crate) fn connection_error(err: sqlx::Error) -> sea_orm::DbErr {
+    sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err))
+}
+
 /// Whether a foreign key refused a row, on every backend.
 pub fn is_foreign_key_violation(err: &sea_orm::DbErr) -> bool {
     matches!(

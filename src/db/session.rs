@@ -15,12 +15,12 @@
 //! On SQLite a session holds nothing: its reads go to the reader pool and its plans to the
 //! writer, as without it.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, RuntimeErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
 use sea_query_binder::SqlxValues;
 use sqlx::pool::PoolConnection;
 
 use super::plan::{PlanError, WritePlan, Written};
-use super::Database;
+use super::{connection_error, query_error, Database};
 use crate::config::DatabaseKind;
 
 /// A pooled server connection a session holds.
@@ -43,14 +43,6 @@ impl Database {
             held: None,
         }
     }
-}
-
-fn conn_err(err: sqlx::Error) -> DbErr {
-    DbErr::Conn(RuntimeErr::SqlxError(err))
-}
-
-fn query_err(err: sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(err))
 }
 
 impl<'a> Session<'a> {
@@ -76,7 +68,7 @@ impl<'a> Session<'a> {
                 sqlx::query_with(&statement.sql, values)
                     .fetch_all(&mut **$conn)
                     .await
-                    .map_err(query_err)?
+                    .map_err(query_error)?
                     .into_iter()
                     .map(QueryResult::from)
                     .collect()
@@ -103,24 +95,29 @@ impl<'a> Session<'a> {
 
     /// The session's connection on a server, taken from the pool at its first use.
     async fn held(&mut self) -> Result<&mut Held, DbErr> {
-        let held = match self.held.take() {
-            Some(held) => held,
-            None if self.db.kind == DatabaseKind::MySql => Held::MySql(
-                self.db
-                    .writer
-                    .get_mysql_connection_pool()
-                    .acquire()
-                    .await
-                    .map_err(conn_err)?,
-            ),
-            None => Held::Postgres(
+        let held = match (self.held.take(), self.db.kind) {
+            (Some(held), _) => held,
+            (None, DatabaseKind::Postgres) => Held::Postgres(
                 self.db
                     .writer
                     .get_postgres_connection_pool()
                     .acquire()
                     .await
-                    .map_err(conn_err)?,
+                    .map_err(connection_error)?,
             ),
+            (None, DatabaseKind::MySql) => Held::MySql(
+                self.db
+                    .writer
+                    .get_mysql_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(connection_error)?,
+            ),
+            (None, DatabaseKind::Sqlite) => {
+                return Err(DbErr::Custom(
+                    "an SQLite session holds no connection; its reads go to the readers".into(),
+                ))
+            }
         };
         Ok(self.held.insert(held))
     }

@@ -23,11 +23,7 @@ use super::prepared::{self, PgStatement};
 use super::{PlanError, Rerun, Role, WritePlan, Written};
 use crate::config::DatabaseKind;
 use crate::db::session::Held;
-use crate::db::Database;
-
-fn sqlx_err(err: sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(err))
-}
+use crate::db::{connection_error, query_error, Database};
 
 /// Boxed where its lifetimes are concrete: sqlx's executors are not generic over every
 /// lifetime, and a caller's `Send` check (an `async_trait`'s, a spawned task's) would otherwise
@@ -98,7 +94,7 @@ async fn run(db: &Database, held: Option<Held>, plan: &WritePlan) -> Result<Writ
                 None => $pool
                     .acquire()
                     .await
-                    .map_err(|e| PlanError::Failed(DbErr::Conn(RuntimeErr::SqlxError(e))))?,
+                    .map_err(|e| PlanError::Failed(connection_error(e)))?,
             };
             let mut prepared_here = false;
             let answers = loop {
@@ -117,7 +113,7 @@ async fn run(db: &Database, held: Option<Held>, plan: &WritePlan) -> Result<Writ
                         };
                         if let Err(err) = ready {
                             conn.close_on_drop();
-                            return Err(Rerun::Failed(PlanError::Failed(sqlx_err(err))));
+                            return Err(Rerun::Failed(PlanError::Failed(query_error(err))));
                         }
                     }
                     answers => break answers,
@@ -215,7 +211,7 @@ where
                 answers.push((done.affected(), std::mem::take(&mut rows)))
             }
             Ok(None) => break,
-            Err(err) => return Err((answers.len(), sqlx_err(err))),
+            Err(err) => return Err((answers.len(), query_error(err))),
         }
     }
     if answers.len() != statements {

@@ -45,7 +45,8 @@ pub async fn create(
     };
     // One read gives the flight and says which chosen seats exist and which are visibly taken:
     // in a rush for one seat, the losers answer without queueing for a write.
-    // The caller was read on `session`; the flight and the plan go on the same connection.
+    // `session` may hold the connection the caller was read on; this read and the plan go on
+    // it too.
     let db = session.database();
     let (flight, found) = flight_and_seats(session, new.flight_id, chosen)
         .await?
