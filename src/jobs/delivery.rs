@@ -11,7 +11,7 @@ use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait,
 };
 use tera::Tera;
 
@@ -202,24 +202,33 @@ impl Delivery {
         Ok(Handed::Over)
     }
 
-    /// What the email tells, in two reads: the booking with its flight, owner and airports
-    /// (one joined row), then its seats; and the flight as a calendar entry.
+    /// What the email tells, in two reads on one connection (given back before the email is
+    /// sent): the booking with its flight, owner and airports (one joined row), then its
+    /// seats; and the flight as a calendar entry.
     async fn view(
         &self,
         due: &email::Model,
         booking_id: i32,
     ) -> anyhow::Result<(BookingEmail, FlightEvent)> {
-        let conn = &self.db.reader;
-        let backend = conn.get_database_backend();
-        let told = EmailFacts::find_by_statement(backend.build(&facts_of(booking_id)))
-            .one(conn)
+        let backend = self.db.reader.get_database_backend();
+        let mut session = self.db.session();
+        let told = session
+            .query_one(backend.build(&facts_of(booking_id)))
             .await?
+            .map(|row| EmailFacts::from_query_result(&row, ""))
+            .transpose()?
             .context("booking gone")?;
-        let seats = booking_seat::Entity::find()
+        let seat_rows = booking_seat::Entity::find()
             .filter(booking_seat::Column::BookingId.eq(booking_id))
             .order_by_asc(booking_seat::Column::Id)
-            .all(conn)
-            .await?;
+            .into_query();
+        let seats = session
+            .query_all(backend.build(&seat_rows))
+            .await?
+            .iter()
+            .map(|row| booking_seat::Model::from_query_result(row, ""))
+            .collect::<Result<Vec<_>, _>>()?;
+        session.release();
         let zone = |name: &str| {
             name.parse::<Tz>()
                 .map_err(|e| anyhow::anyhow!("zone {name}: {e}"))

@@ -120,7 +120,7 @@ enum Role {
     Write,
     /// A query of one row holding one integer; its count is that integer.
     Count,
-    /// A row lock (a write that changes nothing), taken only where rows have locks.
+    /// A row lock (a locking read), taken only where rows have locks.
     Lock,
 }
 
@@ -175,14 +175,16 @@ impl WritePlan {
         self
     }
 
-    /// A row lock: a write that changes nothing, so that transactions touching the same row
-    /// queue on it from this point. It must match one row (the row exists). Skipped where the
-    /// database runs one write transaction at a time (SQLite).
-    pub fn lock(mut self, name: &'static str, sql: UpdateStatement) -> Self {
+    /// A row lock: the row `row` selects is locked as a write would lock it, so that
+    /// transactions touching it queue on it from this point. It must find one row (the row
+    /// exists). The lock clause is the backend's: `FOR NO KEY UPDATE` on PostgreSQL (the lock
+    /// an UPDATE of non-key columns takes, without writing a row version), `FOR UPDATE` on
+    /// MySQL. Skipped where the database runs one write transaction at a time (SQLite).
+    pub fn lock(mut self, name: &'static str, row: SelectStatement) -> Self {
         self.steps.push(Step {
             name,
             role: Role::Lock,
-            sql: sql.into(),
+            sql: row.into(),
             expect: Expect::Is(1),
         });
         self

@@ -16,6 +16,7 @@
 //! the arguments of `EXECUTE`s of statements prepared once per connection (see `prepared`).
 
 use futures_util::TryStreamExt;
+use sea_orm::sea_query::LockType;
 use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr};
 use sqlx::Either;
 
@@ -49,14 +50,16 @@ async fn run(db: &Database, held: Option<Held>, plan: &WritePlan) -> Result<Writ
     let mut pg_statements = Vec::new();
     let mut text = String::from("BEGIN;\n");
     for step in plan.steps_for(kind) {
+        let locking = (step.role == Role::Lock).then(|| with_row_lock(&step.sql, backend));
+        let sql = locking.as_ref().unwrap_or(&step.sql);
         if checked_here {
-            let bound = step.sql.bound(backend);
+            let bound = sql.bound(backend);
             let statement =
                 PgStatement::new(&checked_step(plan, step, &bound.sql), &values(&bound));
             text.push_str(&statement.execute);
             pg_statements.push(statement);
         } else {
-            text.push_str(&step.sql.inline(backend));
+            text.push_str(&sql.inline(backend));
         }
         text.push_str(";\n");
     }
@@ -163,6 +166,21 @@ async fn run(db: &Database, held: Option<Held>, plan: &WritePlan) -> Result<Writ
     }
 }
 
+/// A lock step's read with the server's row lock: on PostgreSQL the lock an UPDATE of
+/// non-key columns takes, without writing a row version as a no-op UPDATE would (which also
+/// made the plan's later update of that row check its foreign keys again); MySQL has one
+/// write lock.
+fn with_row_lock(sql: &super::Sql, backend: DbBackend) -> super::Sql {
+    let mut locked = sql.clone();
+    if let super::Sql::Select(select) = &mut locked {
+        select.lock(match backend {
+            DbBackend::Postgres => LockType::NoKeyUpdate,
+            _ => LockType::Update,
+        });
+    }
+    locked
+}
+
 /// MySQL's plans go with their values written in: nothing is prepared.
 async fn nothing_to_prepare(
     _: &mut sqlx::MySqlConnection,
@@ -252,9 +270,12 @@ fn refusal(roles: &[(&'static str, Role)], answered: usize, err: DbErr) -> PlanE
 fn checked_step(plan: &WritePlan, step: &super::Step, sql: &str) -> String {
     use super::Expect;
     let source = match step.role {
-        Role::Write | Role::Lock => format!(
+        Role::Write => format!(
             "WITH w AS ({sql} RETURNING 1) SELECT c.n FROM (SELECT count(*) AS n FROM w) AS c"
         ),
+        Role::Lock => {
+            format!("WITH w AS ({sql}) SELECT c.n FROM (SELECT count(*) AS n FROM w) AS c")
+        }
         Role::Count => format!("SELECT c.n FROM ({sql}) AS c(n)"),
     };
     let setting = |name: &str| format!("'skybook.plan_{name}'");
@@ -338,8 +359,11 @@ fn written(
             .next()
             .ok_or_else(|| DbErr::Custom("a plan's answer is missing".into()))?;
         let count = match role {
-            Role::Write | Role::Lock if kind != DatabaseKind::Postgres => {
+            Role::Write if kind != DatabaseKind::Postgres => {
                 i64::try_from(affected).unwrap_or(i64::MAX)
+            }
+            Role::Lock if kind != DatabaseKind::Postgres => {
+                i64::try_from(rows.len()).unwrap_or(i64::MAX)
             }
             // A count, or on PostgreSQL any step (see `checked_step`): its first column.
             _ => match rows.as_slice() {

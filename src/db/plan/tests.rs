@@ -296,3 +296,70 @@ async fn a_request_that_found_the_database_unreachable_runs_no_more_plans() {
         assert_eq!(written.unwrap().count("row"), 1, "{:?}", db.kind);
     }
 }
+
+fn row_of_id(id: i32) -> SelectStatement {
+    Query::select()
+        .column(Alias::new("id"))
+        .from(t())
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_lock_step_queues_behind_a_write_to_its_row_where_rows_have_locks() {
+    use sea_orm::TransactionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let (_turn, dbs) = databases(&dir).await;
+    for db in dbs.into_iter().filter(|db| db.kind != DatabaseKind::Sqlite) {
+        db.execute(WritePlan::new().write("row", insert(1, 1, "a"), Expect::Is(1)))
+            .await
+            .unwrap();
+        // Another transaction writes the row and keeps its lock.
+        let other = db.writer.begin().await.unwrap();
+        let backend = db.writer.get_database_backend();
+        other
+            .execute(Statement::from_string(
+                backend,
+                "UPDATE plan_t SET name = 'other' WHERE id = 1",
+            ))
+            .await
+            .unwrap();
+        // The plan's other step touches another row: only its lock can make it wait.
+        let plan = WritePlan::new().lock("row", row_of_id(1)).write(
+            "another",
+            insert(2, 2, "b"),
+            Expect::Is(1),
+        );
+        let waiting = tokio::spawn({
+            let db = db.clone();
+            async move { db.execute(plan).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(
+            !waiting.is_finished(),
+            "{:?}: the lock did not wait",
+            db.kind
+        );
+        other.commit().await.unwrap();
+        let written = tokio::time::timeout(std::time::Duration::from_secs(30), waiting)
+            .await
+            .expect("the plan still waits once the lock is free")
+            .unwrap()
+            .unwrap();
+        assert_eq!(written.count("another"), 1, "{:?}", db.kind);
+
+        // A lock on a row that is not there refuses the plan, and nothing of it stays.
+        let missing = WritePlan::new().lock("row", row_of_id(99)).write(
+            "third",
+            insert(3, 3, "c"),
+            Expect::Is(1),
+        );
+        let refused = db.execute(missing).await;
+        assert!(
+            matches!(refused, Err(PlanError::Refused("row"))),
+            "{:?}: {refused:?}",
+            db.kind
+        );
+        assert_eq!(rows(&db).await.len(), 2, "{:?}", db.kind);
+    }
+}

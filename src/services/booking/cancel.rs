@@ -72,10 +72,7 @@ pub async fn cancel(
         .filter(payment::Column::Status.eq(payment::SUCCEEDED))
         .into_query();
     let plan = WritePlan::new()
-        .lock(
-            "flight",
-            seat_guard::lock_flight_statement(booking.flight_id),
-        )
+        .lock("flight", seat_guard::flight_row(booking.flight_id))
         .write("cancelled", cancelled, Expect::Is(1))
         .write("released", seat_guard::release_statement(id), Expect::Any)
         .write(

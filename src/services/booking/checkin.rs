@@ -120,10 +120,7 @@ fn plan(
         )
         .into_query();
     let mut plan = WritePlan::new()
-        .lock(
-            "flight",
-            seat_guard::lock_flight_statement(booking.flight_id),
-        )
+        .lock("flight", seat_guard::flight_row(booking.flight_id))
         .count("open", open, Expect::Is(1));
     // One statement per seat, in the booking's seat order: each takes the number after the
     // highest given on the flight so far, this transaction's earlier seats included.

@@ -42,7 +42,7 @@ pub async fn finish_success(
         .to_owned();
     let plan = WritePlan::new()
         // It changes the flight's seats: it queues on the flight first.
-        .lock("flight", seat_guard::lock_flight_statement(flight_id))
+        .lock("flight", seat_guard::flight_row(flight_id))
         .write(
             "charged",
             mark_succeeded(&attempt, &provider_ref, now),
@@ -178,7 +178,7 @@ async fn unconfirmable(
     let mut charged = mark_succeeded(attempt, provider_ref, now);
     charged.value(payment::Column::RefundRequestedAt, Expr::value(now));
     let plan = WritePlan::new()
-        .lock("flight", seat_guard::lock_flight_statement(flight_id))
+        .lock("flight", seat_guard::flight_row(flight_id))
         .write("charged", charged, Expect::Is(1))
         .write("cancelled", cancelled, Expect::Any)
         .write(

@@ -54,7 +54,7 @@ pub async fn cancel_flight(
 ) -> Result<Cancellation, AppError> {
     let now = clock::now();
     let plan = WritePlan::new()
-        .lock("flight", seat_guard::lock_flight_statement(flight_id))
+        .lock("flight", seat_guard::flight_row(flight_id))
         .write(
             "cancelled",
             flight::Entity::update_many()

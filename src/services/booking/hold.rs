@@ -200,7 +200,7 @@ impl Hold<'_> {
         };
         Ok(WritePlan::new()
             .lock("caller", lock_user(self.caller.user_id))
-            .lock("flight", seat_guard::lock_flight_statement(flight.id))
+            .lock("flight", seat_guard::flight_row(flight.id))
             // Behind the flight's lock: a cancellation of the flight comes before or after.
             .count("scheduled", still_scheduled(flight.id), Expect::Is(1))
             .count(
@@ -311,11 +311,12 @@ fn seats_held_from(client: &str, flight_id: i32, now: NaiveDateTime) -> SelectSt
 }
 
 /// The user's row lock: one user's bookings queue on it, so their pending cap is exact.
-fn lock_user(user_id: i32) -> sea_orm::sea_query::UpdateStatement {
-    user::Entity::update_many()
-        .col_expr(user::Column::Role, Expr::col(user::Column::Role).into())
-        .filter(user::Column::Id.eq(user_id))
-        .into_query()
+fn lock_user(user_id: i32) -> SelectStatement {
+    Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::Id.eq(user_id))
+        .to_owned()
 }
 
 /// The id of the booking with `reference` (unique), for statements written before it exists.

@@ -15,11 +15,20 @@ use crate::error::AppError;
 use crate::models::catalog::flight;
 use crate::models::catalog::flight_seat::{self, STATUS_AVAILABLE, STATUS_BOOKED, STATUS_HELD};
 
-/// The flight's row lock (a write that changes nothing). Every transaction that changes a
-/// flight's seats takes it first: MySQL's foreign-key checks put shared locks on the flight
+/// The flight's row, for a plan's lock (`WritePlan::lock`). Every transaction that changes a
+/// flight's seats locks it first: MySQL's foreign-key checks put shared locks on the flight
 /// row, and two bookings that both hold one and then both want to update the flight's
 /// summaries deadlock. Taken first, the lock queues them instead.
-pub fn lock_flight_statement(flight_id: i32) -> UpdateStatement {
+pub fn flight_row(flight_id: i32) -> SelectStatement {
+    Query::select()
+        .column(flight::Column::Id)
+        .from(flight::Entity)
+        .and_where(flight::Column::Id.eq(flight_id))
+        .to_owned()
+}
+
+/// The same lock as a write that changes nothing, for the catalog's own transactions.
+fn lock_flight_statement(flight_id: i32) -> UpdateStatement {
     flight::Entity::update_many()
         .col_expr(
             flight::Column::SeatsAvailable,
@@ -133,7 +142,7 @@ pub fn hold_until_statement(booking_id: i32, until: SimpleExpr) -> UpdateStateme
 /// that changed them: `seats_available` (its `available` seats) and `holds_lapse_at` (the
 /// earliest end of a hold, NULL when nothing is held). Both are one range of the
 /// `(flight_id, status, held_until)` index. Search reads them instead of counting seat rows.
-/// The caller holds the flight's lock (see [`lock_flight_statement`]). Changes one row when
+/// The caller holds the flight's lock (see [`flight_row`]). Changes one row when
 /// the flight exists.
 pub fn summaries_statement(flight_id: i32) -> UpdateStatement {
     let available: SelectStatement = seats_of(flight_id, STATUS_AVAILABLE)

@@ -82,10 +82,7 @@ async fn expire_overdue(
             .filter(not_locked())
             .into_query();
         let plan = WritePlan::new()
-            .lock(
-                "flight",
-                seat_guard::lock_flight_statement(candidate.flight_id),
-            )
+            .lock("flight", seat_guard::flight_row(candidate.flight_id))
             .write("expired", expire, Expect::Is(1))
             .write(
                 "released",
