@@ -16,7 +16,6 @@
 //! the arguments of `EXECUTE`s of statements prepared once per connection (see `prepared`).
 
 use futures_util::TryStreamExt;
-use sea_orm::sea_query::LockType;
 use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr};
 use sqlx::Either;
 
@@ -166,17 +165,11 @@ async fn run(db: &Database, held: Option<Held>, plan: &WritePlan) -> Result<Writ
     }
 }
 
-/// A lock step's read with the server's row lock: on PostgreSQL the lock an UPDATE of
-/// non-key columns takes, without writing a row version as a no-op UPDATE would (which also
-/// made the plan's later update of that row check its foreign keys again); MySQL has one
-/// write lock.
+/// A lock step's read with the server's row lock (see [`crate::db::row_lock`]).
 fn with_row_lock(sql: &super::Sql, backend: DbBackend) -> super::Sql {
     let mut locked = sql.clone();
-    if let super::Sql::Select(select) = &mut locked {
-        select.lock(match backend {
-            DbBackend::Postgres => LockType::NoKeyUpdate,
-            _ => LockType::Update,
-        });
+    if let (super::Sql::Select(select), Some(lock)) = (&mut locked, crate::db::row_lock(backend)) {
+        select.lock(lock);
     }
     locked
 }

@@ -27,26 +27,10 @@ pub fn flight_row(flight_id: i32) -> SelectStatement {
         .to_owned()
 }
 
-/// The same lock as a write that changes nothing, for the catalog's own transactions.
-fn lock_flight_statement(flight_id: i32) -> UpdateStatement {
-    flight::Entity::update_many()
-        .col_expr(
-            flight::Column::SeatsAvailable,
-            Expr::col(flight::Column::SeatsAvailable).into(),
-        )
-        .filter(flight::Column::Id.eq(flight_id))
-        .into_query()
-}
-
-/// Takes the flight's lock in `conn`'s transaction; whether the flight exists (for the
-/// catalog's own transactions on a flight).
+/// Takes the flight's lock in `conn`'s transaction, as a plan's lock step does; whether the
+/// flight exists (for the catalog's own transactions on a flight).
 pub async fn lock_flight<C: ConnectionTrait>(conn: &C, flight_id: i32) -> Result<bool, AppError> {
-    let backend = conn.get_database_backend();
-    let matched = conn
-        .execute(backend.build(&lock_flight_statement(flight_id)))
-        .await?
-        .rows_affected();
-    Ok(matched == 1)
+    Ok(crate::db::lock_rows(conn, flight_row(flight_id)).await? == 1)
 }
 
 /// A seat anyone may take at `now`: available, or held by a hold that ran out (the sweeper
