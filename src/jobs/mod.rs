@@ -5,6 +5,7 @@
 mod account_email;
 pub mod delivery;
 pub mod email;
+mod postgres_poll;
 pub mod queue;
 mod schedule;
 pub mod sweeper;

@@ -13,6 +13,7 @@ use apalis_sqlite::SqliteStorage;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use super::postgres_poll::PolledPostgresEmails;
 use crate::config::DatabaseKind;
 use crate::db::Database;
 
@@ -131,28 +132,33 @@ impl EmailQueue {
     }
 }
 
-/// A copy of an email storage for one run of the email worker, with a poll strategy of its
-/// own. apalis's strategy (a `MultiStrategy`) is shared by a storage's clones and used up by
-/// the first worker that polls it: a worker restarted on a clone polled once, found the
-/// strategy empty and stopped fetching for good (seen after a MariaDB outage, where the email
-/// worker dies at each fetch until the server is back).
+/// The email worker's backend for one run of the worker, with a poll strategy of its own.
+/// apalis's strategy (a `MultiStrategy`) is shared by a storage's clones and used up by the
+/// first worker that polls it: a worker restarted on a clone polled once, found the strategy
+/// empty and stopped fetching for good (seen after a MariaDB outage, where the email worker
+/// dies at each fetch until the server is back).
 pub trait ForWorkerRun {
-    fn for_worker_run(&self) -> Self;
+    type Backend;
+    fn for_worker_run(&self) -> Self::Backend;
 }
 
 impl ForWorkerRun for SqliteEmails {
+    type Backend = Self;
     fn for_worker_run(&self) -> Self {
         SqliteStorage::<EmailJob, (), ()>::new_with_config(self.pool(), &config())
     }
 }
 
 impl ForWorkerRun for PostgresEmails {
-    fn for_worker_run(&self) -> Self {
-        PostgresEmails::new_with_config(self.pool(), &config())
+    /// apalis-postgres's own fetcher ignores the poll strategy (see `postgres_poll`).
+    type Backend = PolledPostgresEmails;
+    fn for_worker_run(&self) -> PolledPostgresEmails {
+        PolledPostgresEmails::new(PostgresEmails::new_with_config(self.pool(), &config()))
     }
 }
 
 impl ForWorkerRun for MySqlEmails {
+    type Backend = Self;
     fn for_worker_run(&self) -> Self {
         MySqlStorage::<EmailJob, (), ()>::new_with_config(self.pool(), &config())
     }

@@ -87,6 +87,37 @@ async fn paying_sends_one_confirmation_email_to_the_owner() {
     assert!(message.data.contains("text/html") && message.data.contains("text/plain"));
 }
 
+/// The email worker keeps polling at its own pace through a quiet spell. apalis-postgres's
+/// fetcher doubled its wait after each empty fetch (1 s, 2 s, ... up to 5 min): after 35 s
+/// without email it was in a 32 s wait, and this email took ~28 s.
+#[tokio::test]
+async fn an_email_after_a_quiet_spell_goes_out_within_seconds() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(smtp(sink.port)).await;
+    let (_, token, booking) = booking(&app).await;
+    tokio::time::sleep(Duration::from_secs(35)).await;
+    assert!(sink.messages().is_empty(), "nothing was sent while quiet");
+    assert_eq!(
+        app.pay(&token, &booking, "k", "pm_card_ok").await.status(),
+        201
+    );
+    let paid = std::time::Instant::now();
+    for _ in 0..200 {
+        if !sink.messages().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let waited = paid.elapsed();
+    assert!(!sink.messages().is_empty(), "no email after {waited:?}");
+    // The relay runs each second and the worker polls at least every 2 s; 10 s is the margin
+    // for a loaded machine, well under the old wait.
+    assert!(
+        waited < Duration::from_secs(10),
+        "the confirmation took {waited:?}"
+    );
+}
+
 #[tokio::test]
 async fn cancelling_and_expiring_send_their_emails() {
     let sink = SmtpSink::start().await;
