@@ -26,8 +26,8 @@ pub async fn record(
     let started = Instant::now();
     let result = next.call(req).await;
     // Read once routed: actix then names the pattern from the resource it matched. Asked
-    // before, it matched the path against the whole route table a second time (0.16 M
-    // instructions of a booking + payment's 4.1 M; bench-findings round 15). Handlers' and
+    // before, it matched the path against the whole route table a second time (0.09 M of a
+    // booking + payment's 4.09 M instructions; bench-findings round 15). Handlers' and
     // extractors' errors, 404s and 429s are responses with their request; an `Err` here is a
     // middleware's failure that took the request with it, so its route is not known.
     let (route, status) = match &result {
