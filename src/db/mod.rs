@@ -78,31 +78,33 @@ pub(crate) fn connection_error(err: sqlx::Error) -> sea_orm::DbErr {
     sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err))
 }
 
-/// The lock a plan's `lock` step and [`lock_rows`] put on a row: on PostgreSQL the lock an
-/// UPDATE of non-key columns takes, without writing a row version as a no-op UPDATE would
-/// (which also made a later update of that row in the transaction check its foreign keys
-/// again); MySQL has one write lock. None on SQLite, which runs one write transaction at a
-/// time.
-pub(crate) fn row_lock(backend: sea_orm::DbBackend) -> Option<sea_orm::sea_query::LockType> {
+/// `rows` with the lock a plan's `lock` step and [`lock_rows`] put on a row: on PostgreSQL the
+/// lock an UPDATE of non-key columns takes (`FOR NO KEY UPDATE`), without writing a row version
+/// as a no-op UPDATE would (which also made a later update of that row in the transaction check
+/// its foreign keys again); MySQL has one write lock (`FOR UPDATE`). None on SQLite, which runs
+/// one write transaction at a time.
+pub(crate) fn with_row_lock(
+    mut rows: sea_orm::sea_query::SelectStatement,
+    backend: sea_orm::DbBackend,
+) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::LockType;
     match backend {
-        sea_orm::DbBackend::Postgres => Some(LockType::NoKeyUpdate),
-        sea_orm::DbBackend::MySql => Some(LockType::Update),
-        sea_orm::DbBackend::Sqlite => None,
-    }
+        sea_orm::DbBackend::Postgres => rows.lock(LockType::NoKeyUpdate),
+        sea_orm::DbBackend::MySql => rows.lock(LockType::Update),
+        sea_orm::DbBackend::Sqlite => &mut rows,
+    };
+    rows
 }
 
 /// Locks the rows `rows` selects in `conn`'s transaction, as a plan's lock step does, and
 /// says how many there were. For transactions written outside plans (the catalog's).
 pub async fn lock_rows<C: sea_orm::ConnectionTrait>(
     conn: &C,
-    mut rows: sea_orm::sea_query::SelectStatement,
+    rows: sea_orm::sea_query::SelectStatement,
 ) -> Result<usize, sea_orm::DbErr> {
     let backend = conn.get_database_backend();
-    if let Some(lock) = row_lock(backend) {
-        rows.lock(lock);
-    }
-    Ok(conn.query_all(backend.build(&rows)).await?.len())
+    let locked = with_row_lock(rows, backend);
+    Ok(conn.query_all(backend.build(&locked)).await?.len())
 }
 
 /// Whether a foreign key refused a row, on every backend.

@@ -165,13 +165,15 @@ async fn run(db: &Database, held: Option<Held>, plan: &WritePlan) -> Result<Writ
     }
 }
 
-/// A lock step's read with the server's row lock (see [`crate::db::row_lock`]).
+/// A lock step's read with the server's row lock (see [`crate::db::with_row_lock`]).
 fn with_row_lock(sql: &super::Sql, backend: DbBackend) -> super::Sql {
-    let mut locked = sql.clone();
-    if let (super::Sql::Select(select), Some(lock)) = (&mut locked, crate::db::row_lock(backend)) {
-        select.lock(lock);
+    match sql {
+        super::Sql::Select(select) => super::Sql::Select(Box::new(crate::db::with_row_lock(
+            (**select).clone(),
+            backend,
+        ))),
+        other => other.clone(),
     }
-    locked
 }
 
 /// MySQL's plans go with their values written in: nothing is prepared.
