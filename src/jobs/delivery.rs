@@ -16,6 +16,7 @@ use sea_orm::{
 use tera::Tera;
 
 use crate::clock;
+use crate::db::template::{PerBackend, Template};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::jobs::account_email;
@@ -210,20 +211,27 @@ impl Delivery {
         due: &email::Model,
         booking_id: i32,
     ) -> anyhow::Result<(BookingEmail, FlightEvent)> {
+        // Built once per backend (see `db::template`): each costs more to write out than to
+        // run (~80 k instructions a mail, docs/bench-findings.md round 16).
+        static FACTS: PerBackend = PerBackend::new();
+        static SEATS: PerBackend = PerBackend::new();
+        const SENTINEL_ID: i32 = i32::MIN + 7;
         let backend = self.db.reader.get_database_backend();
+        let template = |slot: &'static PerBackend, build: fn(i32) -> SelectStatement| {
+            slot.get(backend, || {
+                Template::new(backend, &build(SENTINEL_ID), &[SENTINEL_ID.into()])
+            })
+            .statement(&[booking_id.into()])
+        };
         let mut session = self.db.session();
         let told = session
-            .query_one(backend.build(&facts_of(booking_id)))
+            .query_one(template(&FACTS, facts_of))
             .await?
             .map(|row| EmailFacts::from_query_result(&row, ""))
             .transpose()?
             .context("booking gone")?;
-        let seat_rows = booking_seat::Entity::find()
-            .filter(booking_seat::Column::BookingId.eq(booking_id))
-            .order_by_asc(booking_seat::Column::Id)
-            .into_query();
         let seats = session
-            .query_all(backend.build(&seat_rows))
+            .query_all(template(&SEATS, seats_of))
             .await?
             .iter()
             .map(|row| booking_seat::Model::from_query_result(row, ""))
@@ -351,6 +359,13 @@ struct EmailFacts {
     to_code: String,
     to_name: String,
     to_zone: String,
+}
+
+fn seats_of(booking_id: i32) -> SelectStatement {
+    booking_seat::Entity::find()
+        .filter(booking_seat::Column::BookingId.eq(booking_id))
+        .order_by_asc(booking_seat::Column::Id)
+        .into_query()
 }
 
 fn facts_of(booking_id: i32) -> SelectStatement {

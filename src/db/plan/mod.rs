@@ -26,9 +26,12 @@ mod server;
 mod sqlite;
 
 use sea_orm::sea_query::{
-    DeleteStatement, InsertStatement, QueryStatementWriter, SelectStatement, UpdateStatement,
+    ColumnRef, DeleteStatement, InsertStatement, QueryStatementWriter, SeaRc, SelectStatement,
+    UpdateStatement,
 };
-use sea_orm::{DbBackend, DbErr, FromQueryResult, QueryResult, Statement};
+use sea_orm::{
+    DbBackend, DbErr, EntityTrait, FromQueryResult, QueryResult, QueryTrait, Select, Statement,
+};
 
 use super::batch_group::BatchFailed;
 use super::session::Held;
@@ -132,6 +135,28 @@ struct Step {
     expect: Expect,
 }
 
+/// A query of a plan's [`WritePlan::read`].
+pub struct Rows(SelectStatement);
+
+impl From<SelectStatement> for Rows {
+    fn from(sql: SelectStatement) -> Self {
+        Rows(sql)
+    }
+}
+
+/// An entity's whole rows, read as `table.*`: the rows map to the model by column name
+/// either way, and sea-query 0.32 quotes each name of a listed column at ~1.6 k instructions
+/// (two per column), which made these lists most of the cost of writing a plan out
+/// (docs/bench-findings.md, round 16).
+impl<E: EntityTrait> From<Select<E>> for Rows {
+    fn from(select: Select<E>) -> Self {
+        let mut sql = select.into_query();
+        sql.clear_selects()
+            .column(ColumnRef::TableAsterisk(SeaRc::new(E::default())));
+        Rows(sql)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Read {
     name: &'static str,
@@ -201,8 +226,11 @@ impl WritePlan {
     }
 
     /// Rows to read back once every step ran (what the plan wrote, as it is now).
-    pub fn read(mut self, name: &'static str, sql: SelectStatement) -> Self {
-        self.reads.push(Read { name, sql });
+    pub fn read(mut self, name: &'static str, rows: impl Into<Rows>) -> Self {
+        self.reads.push(Read {
+            name,
+            sql: rows.into().0,
+        });
         self
     }
 

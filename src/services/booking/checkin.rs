@@ -131,17 +131,13 @@ fn plan(
             Expect::Is(1),
         );
     }
-    plan.read(
-        "booking",
-        booking::Entity::find_by_id(booking.id).into_query(),
-    )
-    .read(
-        "seats",
-        booking_seat::Entity::find()
-            .filter(booking_seat::Column::BookingId.eq(booking.id))
-            .order_by_asc(booking_seat::Column::Id)
-            .into_query(),
-    )
+    plan.read("booking", booking::Entity::find_by_id(booking.id))
+        .read(
+            "seats",
+            booking_seat::Entity::find()
+                .filter(booking_seat::Column::BookingId.eq(booking.id))
+                .order_by_asc(booking_seat::Column::Id),
+        )
 }
 
 /// Marks one seat checked in with the flight's next sequence number, unless it already is.

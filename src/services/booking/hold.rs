@@ -239,16 +239,13 @@ impl Hold<'_> {
             .write("passengers", lines, Expect::Is(seat_count))
             .read(
                 "booking",
-                booking::Entity::find()
-                    .filter(booking::Column::Reference.eq(reference))
-                    .into_query(),
+                booking::Entity::find().filter(booking::Column::Reference.eq(reference)),
             )
             .read(
                 "seats",
                 booking_seat::Entity::find()
                     .filter(booking_seat::Column::BookingId.in_subquery(this_booking()))
-                    .order_by_asc(booking_seat::Column::Id)
-                    .into_query(),
+                    .order_by_asc(booking_seat::Column::Id),
             ))
     }
 

@@ -192,20 +192,12 @@ impl Start<'_> {
             // The seats stay held while the provider works: a hold that would end sooner is
             // lengthened.
             .write("hold", hold_through(booking_id, lock_until), Expect::Any);
-        plan.read(
-            "claim",
-            idempotency_key::Entity::find().filter(claim()).into_query(),
-        )
-        .read(
-            "attempt",
-            payment::Entity::find()
-                .filter(payment::Column::Id.in_subquery(linked_attempt))
-                .into_query(),
-        )
-        .read(
-            "booking",
-            booking::Entity::find_by_id(booking_id).into_query(),
-        )
+        plan.read("claim", idempotency_key::Entity::find().filter(claim()))
+            .read(
+                "attempt",
+                payment::Entity::find().filter(payment::Column::Id.in_subquery(linked_attempt)),
+            )
+            .read("booking", booking::Entity::find_by_id(booking_id))
     }
 
     /// The booking locked for payment until `lock_until`: only the caller's, for the amount

@@ -93,8 +93,7 @@ impl SandboxProvider {
                 "row",
                 sandbox_charge::Entity::find()
                     .filter(sandbox_charge::Column::PaymentRef.eq(key))
-                    .filter(sandbox_charge::Column::Kind.eq(kind))
-                    .into_query(),
+                    .filter(sandbox_charge::Column::Kind.eq(kind)),
             )
             // The sandbox stands for a provider outside: Skybook is told of a charge only
             // through its own attempt's plans, which wait for the disk.

@@ -243,8 +243,7 @@ async fn leased(
             "emails",
             email::Entity::find()
                 .filter(email::Column::Id.is_in(ids.iter().copied()))
-                .order_by_asc(email::Column::Id)
-                .into_query(),
+                .order_by_asc(email::Column::Id),
         );
     let written = db.execute(plan).await?;
     let mine: Vec<i32> = ids
@@ -399,9 +398,7 @@ pub async fn retry(db: &Database, id: i32, now: NaiveDateTime) -> Result<email::
                 .write("requeued", requeue, Expect::Any)
                 .read(
                     "email",
-                    email::Entity::find()
-                        .filter(email::Column::Id.eq(id))
-                        .into_query(),
+                    email::Entity::find().filter(email::Column::Id.eq(id)),
                 ),
         )
         .await?;
